@@ -1,0 +1,73 @@
+"""The run context: everything a check may touch, and nothing global.
+
+A check reads config, data, model and predictions from here; it draws
+randomness only from :meth:`RunContext.rng`, which is seeded from the run seed
+and the check id, so adding or reordering checks never changes another
+check's numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from harness.config import AuditConfig
+from harness.executor import Executor, LocalExecutor
+
+if TYPE_CHECKING:
+    import torch
+
+    from harness.data import DatasetBundle
+    from harness.models import ModelHandle
+    from harness.predict import Predictor
+    from harness.training import TrainingReport
+
+
+class Progress:
+    """Minimal progress reporter: one line per event on stderr (quiet mode prints nothing)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[harness] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class RunContext:
+    """What one run hands its checks and hooks."""
+
+    config: AuditConfig
+    seed: int
+    output_dir: Path
+    scratch_dir: Path
+    base_dir: Path
+    device: "torch.device | None" = None
+    data: "DatasetBundle | None" = None
+    model: "ModelHandle | None" = None
+    predictor: "Predictor | None" = None
+    training: "TrainingReport | None" = None
+    progress: Progress = field(default_factory=Progress)
+    executor: Executor = field(default_factory=LocalExecutor)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def rng(self, name: str) -> np.random.Generator:
+        """A generator seeded by (run seed, name): independent streams per check."""
+        digest = hashlib.sha256(f"{self.seed}:{name}".encode()).digest()
+        return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+    def require_data(self) -> "DatasetBundle":
+        if self.data is None:
+            raise RuntimeError("the dataset is not loaded yet")
+        return self.data
+
+    def require_predictor(self) -> "Predictor":
+        if self.predictor is None:
+            raise RuntimeError("the model is not loaded yet")
+        return self.predictor

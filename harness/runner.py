@@ -1,0 +1,306 @@
+"""Orchestration of one run: load, train, run checks, gate, write outputs.
+
+Input problems (config, data, model) surface before anything is written to the
+output folder. From the first check on, results.json is rewritten atomically
+after every check with ``complete: false``, so a killed run leaves the last
+good results on disk and ``--resume`` continues from them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from harness import gate, provenance
+from harness.config import AuditConfig, load_config
+from harness.context import Progress, RunContext
+from harness.errors import UsageError
+from harness.fileio import atomic_write_text, dump_json
+from harness.plan import Plan, PlannedCheck, build_plan
+from harness.plugins import PluginHost, get_host
+from harness.results import AuditResult, CheckResult
+
+RESULTS_FILE = "results.json"
+TRAINING_FILE = "training.json"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _digest(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _apply_overrides(config: AuditConfig, *, output: str | None, seed: int | None, device: str | None) -> AuditConfig:
+    update: dict[str, Any] = {}
+    if output is not None:
+        update["output"] = config.output.model_copy(update={"dir": output})
+    if seed is not None:
+        update["seed"] = seed
+    if device is not None:
+        update["model"] = config.model.model_copy(update={"device": device})
+    return config.model_copy(update=update) if update else config
+
+
+def _load_previous(path: Path) -> dict[str, CheckResult]:
+    """Checks of an earlier run in the same folder (for ``--resume``); unreadable -> none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {c["id"]: CheckResult.from_dict(c) for c in data.get("checks", [])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+class Run:
+    """One audit run. ``execute()`` returns the AuditResult; see module docstring."""
+
+    def __init__(
+        self,
+        config: AuditConfig,
+        *,
+        source: str = "<config>",
+        base_dir: Path | None = None,
+        suite: str | None = None,
+        resume: bool = False,
+        quiet: bool = False,
+        host: PluginHost | None = None,
+    ) -> None:
+        self.config = config
+        self.source = source
+        self.base_dir = base_dir or Path.cwd()
+        self.suite = suite
+        self.resume = resume
+        self.host = host or get_host()
+        output_dir = Path(config.output.dir).expanduser()
+        self.output_dir = output_dir if output_dir.is_absolute() else Path.cwd() / output_dir
+        self.progress = Progress(quiet)
+        self.started_at = _now()
+        self._t0 = time.perf_counter()
+
+    # ------------------------------------------------------------ phases
+
+    def plan(self) -> Plan:
+        return build_plan(self.config, self.host.registry, suite=self.suite, base_dir=self.base_dir, source=self.source)
+
+    def prepare(self, ctx: RunContext) -> None:
+        """Load data and model, fine-tune when asked; all before any output is written."""
+        from harness import data as data_module
+        from harness import models
+
+        ctx.device = models.choose_device(self.config.model.device)
+        self.progress(f"loading data from {self.config.data.path or 'split files'}")
+        bundle = self.host.hook.harness_load_dataset(spec=self.config.data, ctx=ctx)
+        ctx.data = bundle or data_module.load_dataset(self.config.data, seed=ctx.seed, base_dir=self.base_dir)
+        spec = self.config.model
+        train_key = self._training_key(ctx) if spec.fine_tune is not None else None
+        resumed = self._resumed_model(ctx, train_key) if (self.resume and train_key) else None
+        if resumed is not None:
+            ctx.model, ctx.training = resumed
+            self.progress(f"resumed the fine-tuned model from {self.output_dir / 'model'}")
+        else:
+            self.progress(f"loading model {spec.path} on {ctx.device}")
+            handle = self.host.hook.harness_load_model(spec=spec, ctx=ctx)
+            if handle is None:
+                train = ctx.data.get("train")
+                handle = models.load_model(spec, train.texts if train else (), ctx.data.label_names, seed=ctx.seed, device=ctx.device)
+            ctx.model = handle
+            if spec.fine_tune is not None:
+                self._fine_tune(ctx, train_key)
+        from harness.predict import Predictor
+
+        ctx.predictor = Predictor(ctx.model, batch_size=spec.batch_size)
+
+    def _training_key(self, ctx: RunContext) -> str:
+        assert ctx.data is not None
+        return _digest({
+            "model": self.config.model.model_dump(mode="json", exclude={"device", "batch_size"}),
+            "train": ctx.data.splits["train"].fingerprint if "train" in ctx.data.splits else None,
+            "validation": ctx.data.splits["validation"].fingerprint if "validation" in ctx.data.splits else None,
+            "seed": ctx.seed,
+        })
+
+    def _resumed_model(self, ctx: RunContext, key: str) -> tuple[Any, Any] | None:
+        from harness import models
+        from harness.training import EpochRecord, TrainingReport
+
+        folder = self.output_dir / "model"
+        try:
+            saved = json.loads((folder / TRAINING_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if saved.get("key") != key:
+            return None
+        spec = self.config.model.model_copy(update={"path": str(folder), "fine_tune": None})
+        assert ctx.data is not None and ctx.device is not None
+        handle = models.load_pretrained(spec, ctx.data.label_names, ctx.device)
+        handle.source = self.config.model.path
+        handle.extra["resumed_from"] = str(folder)
+        report = saved["report"]
+        history = tuple(EpochRecord(**r) for r in report.pop("history", []))
+        known = {f.name for f in dataclasses.fields(TrainingReport)}
+        extra = {k: v for k, v in report.items() if k not in known}
+        fields = {k: v for k, v in report.items() if k in known and k != "extra"}
+        return handle, TrainingReport(**{**fields, "history": history, "extra": extra})
+
+    def _fine_tune(self, ctx: RunContext, key: str | None) -> None:
+        from harness import models, training
+
+        assert ctx.model is not None and ctx.data is not None
+        spec = self.config.model
+        self.progress(f"fine-tuning {spec.path} on {len(ctx.data.splits.get('train') or ())} examples")
+        report = self.host.hook.harness_train(model=ctx.model, data=ctx.data, spec=spec, ctx=ctx)
+        if report is None:
+            report = training.fine_tune(ctx.model, ctx.data, spec.fine_tune, seed=ctx.seed, progress=not self.progress.quiet)
+        ctx.model.refresh_digest()
+        ctx.training = report
+        if spec.fine_tune is not None and spec.fine_tune.save_model:
+            folder = self.output_dir / "model"
+            models.save_model(ctx.model, folder, training.model_card(ctx.model, ctx.data, report))
+            atomic_write_text(folder / TRAINING_FILE, dump_json({"key": key, "report": report.to_dict()}))
+
+    # ------------------------------------------------------------ checks
+
+    def _inputs_key(self, planned: PlannedCheck, ctx: RunContext) -> str:
+        assert ctx.data is not None and ctx.model is not None
+        return _digest({
+            "check": planned.settings_digest(),
+            "data": {name: split.fingerprint for name, split in sorted(ctx.data.splits.items())},
+            "labels": list(ctx.data.label_names),
+            "sensitive": list(ctx.data.sensitive_columns),
+            "weights": ctx.model.weights_sha256,
+            "seed": ctx.seed,
+        })
+
+    def run_check(self, planned: PlannedCheck, ctx: RunContext) -> CheckResult:
+        """Run one check; anything it raises or returns wrongly becomes ``error``."""
+        started = time.perf_counter()
+        try:
+            check = planned.check_class()
+            result = check.run(ctx, planned.options)
+            if not isinstance(result, CheckResult):
+                raise TypeError(f"run() returned {type(result).__name__}, expected harness.CheckResult")
+            if result.id != planned.id:
+                result = dataclasses.replace(result, id=planned.id)
+        except Exception as exc:
+            result = CheckResult(
+                id=planned.id,
+                title=getattr(planned.check_class, "title", planned.id),
+                status="error",
+                message=f"{type(exc).__name__}: {exc}",
+                regulations=tuple(getattr(planned.check_class, "regulations", ())),
+            )
+        result = gate.apply_thresholds(result, planned)
+        return dataclasses.replace(result, duration_s=time.perf_counter() - started)
+
+    # ------------------------------------------------------------ results
+
+    def provenance(self, ctx: RunContext, plan: Plan) -> dict[str, Any]:
+        config_json = self.config.model_dump(mode="json")
+        plugin_dists = tuple(sorted({info.source.removeprefix("entry point (").rstrip(")") for info in self.host.plugin_infos() if info.source.startswith("entry point (")}))
+        return {
+            "config": config_json,
+            "config_source": self.source,
+            "config_sha256": _digest(config_json),
+            "suite": {"name": plan.suite.name, "source": plan.suite_source, "description": plan.suite.description},
+            "seed": ctx.seed,
+            "data": ctx.data.provenance() if ctx.data else None,
+            "model": ctx.model.provenance() if ctx.model else None,
+            "fine_tuning": ctx.training.to_dict() if ctx.training is not None and hasattr(ctx.training, "to_dict") else None,
+            "packages": provenance.package_versions(plugin_dists),
+            "plugins": [dataclasses.asdict(info) for info in self.host.plugin_infos()],
+            "plugin_failures": [dataclasses.asdict(f) for f in self.host.failures],
+            "git": provenance.git_commit(self.base_dir),
+        }
+
+    def assemble(self, ctx: RunContext, plan: Plan, checks: list[CheckResult], *, complete: bool) -> AuditResult:
+        verdict, code = gate.verdict(checks, len(self.host.failures))
+        if not complete:
+            verdict = "incomplete"
+        return AuditResult(
+            verdict=verdict,  # type: ignore[arg-type]
+            exit_code=code,
+            checks=tuple(checks),
+            provenance=self.provenance(ctx, plan),
+            predictor=ctx.predictor.stats().to_dict() if ctx.predictor else {},
+            run={
+                "started_at": self.started_at,
+                "finished_at": _now() if complete else None,
+                "duration_s": round(time.perf_counter() - self._t0, 3),
+                "machine": provenance.machine(),
+                "device": str(ctx.device),
+                "output_dir": str(self.output_dir),
+            },
+            complete=complete,
+        )
+
+    def write_results(self, result: AuditResult) -> Path:
+        path = self.output_dir / RESULTS_FILE
+        atomic_write_text(path, dump_json(result.to_dict()))
+        return path
+
+    # ------------------------------------------------------------ the whole run
+
+    def execute(self) -> AuditResult:
+        from harness.report import write_outputs
+
+        plan = self.plan()
+        ctx = RunContext(
+            config=self.config,
+            seed=self.config.seed,
+            output_dir=self.output_dir,
+            scratch_dir=self.output_dir / ".scratch",
+            base_dir=self.base_dir,
+            progress=self.progress,
+        )
+        for failure in self.host.failures:
+            self.progress(f"plugin {failure.name!r} failed to load ({failure.stage}): {failure.error}")
+        previous = _load_previous(self.output_dir / RESULTS_FILE) if self.resume else {}
+        self.prepare(ctx)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.host.hook.harness_run_start(ctx=ctx)
+        checks: list[CheckResult] = []
+        for planned in plan.checks:
+            key = self._inputs_key(planned, ctx)
+            earlier = previous.get(planned.id)
+            if earlier is not None and earlier.inputs_key == key and earlier.status != "error":
+                self.progress(f"{planned.id}: kept from the earlier run ({earlier.status})")
+                result = earlier
+            else:
+                self.progress(f"running {planned.id}")
+                result = dataclasses.replace(self.run_check(planned, ctx), inputs_key=key)
+                self.progress(f"{planned.id}: {result.status}")
+            checks.append(result)
+            self.write_results(self.assemble(ctx, plan, checks, complete=False))
+            self.host.hook.harness_check_done(result=result, ctx=ctx)
+        result = self.assemble(ctx, plan, checks, complete=True)
+        write_outputs(result, self.output_dir, self.config.output.formats, host=self.host)
+        self.host.hook.harness_run_done(result=result, ctx=ctx)
+        return result
+
+
+def audit(
+    config: "str | Path | Mapping[str, Any] | AuditConfig | None" = None,
+    *,
+    suite: str | None = None,
+    output: str | None = None,
+    seed: int | None = None,
+    device: str | None = None,
+    resume: bool = False,
+    quiet: bool = True,
+) -> AuditResult:
+    """Run an audit from a YAML path, a dict or an AuditConfig; writes the same outputs as the CLI.
+
+    Raises :class:`harness.errors.UsageError` (or a subclass) for bad input.
+    """
+    parsed, source, base_dir = load_config(config)
+    parsed = _apply_overrides(parsed, output=output, seed=seed, device=device)
+    return Run(parsed, source=source, base_dir=base_dir, suite=suite, resume=resume, quiet=quiet).execute()
+
+
+__all__ = ["Run", "audit", "UsageError"]

@@ -1,0 +1,188 @@
+"""Built-in accuracy suite: how often the model is right, how sure we are, and how calibrated.
+
+All five checks read one :class:`~harness_accuracy.metrics.AccuracyReport`,
+computed once per run from the shared Predictor's outputs on the evaluation
+split, so the model sees each text once and every headline number comes from
+the same stratified bootstrap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from pydantic import Field
+
+from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimpl
+
+if TYPE_CHECKING:
+    from harness.context import RunContext
+    from harness.report import ReportSection
+    from harness.results import AuditResult
+
+    from harness_accuracy.metrics import AccuracyReport
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+ACCURACY_CLAUSES = (
+    "EU AI Act Art. 15(1), 15(3)",
+    "EU AI Act Art. 13(3)(b)(ii)",
+    "NIST AI RMF MEASURE 2.3",
+    "ISO/IEC 42001 A.6.2.4",
+)
+RELIABILITY_CLAUSES = (*ACCURACY_CLAUSES, "NIST AI RMF MEASURE 2.5")
+
+
+class AccuracyOptions(CheckOptions):
+    split: str | None = Field(None, description="split to evaluate (default: data.eval_split)")
+    n_boot: int = Field(1000, ge=100, le=100_000, description="bootstrap resamples")
+    level: float = Field(0.95, gt=0.5, lt=1, description="confidence level of intervals")
+    n_bins: int = Field(15, ge=2, le=100, description="calibration bins")
+
+
+def accuracy_report(ctx: "RunContext", options: AccuracyOptions) -> "AccuracyReport":
+    """The run's accuracy report for these options, computed once and shared by the checks."""
+    from harness_accuracy.metrics import compute_accuracy_report
+
+    data = ctx.require_data()
+    split_name = options.split or data.eval_split
+    key = ("harness_accuracy.report", split_name, options.n_boot, options.level, options.n_bins)
+    if key not in ctx.extra:
+        split = data.get(split_name)
+        if split is None:
+            raise ValueError(f"split {split_name!r} does not exist (have: {', '.join(data.splits)})")
+        probs = ctx.require_predictor().probabilities(split.texts)
+        ctx.extra[key] = compute_accuracy_report(
+            split.labels, probs, data.label_names,
+            rng=ctx.rng(f"accuracy:{split_name}"), n_boot=options.n_boot, level=options.level, n_bins=options.n_bins,
+        )
+    return ctx.extra[key]
+
+
+class _AccuracyCheck(Check):
+    """Shared plumbing: turn report estimates into Metrics and add the common evidence."""
+
+    Options = AccuracyOptions
+    regulations = ACCURACY_CLAUSES
+    metric_names: tuple[str, ...] = ()
+    evidence_fn: "Callable[[AccuracyReport], dict[str, Any]] | None" = None
+
+    def metrics_of(self, report: "AccuracyReport") -> list[Metric]:
+        estimates = report.estimates()
+        rename = {"ece": "expected_calibration_error"}
+        return [
+            Metric(rename.get(name, name), _finite(estimates[name].value), estimates[name].interval)
+            for name in self.metric_names
+        ]
+
+    def run(self, ctx: "RunContext", options: AccuracyOptions) -> CheckResult:  # type: ignore[override]
+        report = accuracy_report(ctx, options)
+        evidence = {"n": report.n, "labels": list(report.labels), "split": options.split or ctx.require_data().eval_split}
+        evidence.update(self.evidence(report))
+        metrics = self.metrics_of(report)
+        shown = ", ".join(
+            f"{m.name} {m.value:.3f}" + (f" [{m.interval.low:.3f}, {m.interval.high:.3f}]" if m.interval else "")
+            for m in metrics if m.value is not None
+        )
+        return self.result(metrics=metrics, evidence=evidence, message=f"{shown} on {report.n} examples")
+
+    def evidence(self, report: "AccuracyReport") -> dict[str, Any]:
+        return {}
+
+
+def _finite(value: float) -> float | None:
+    import math
+
+    return value if value is not None and math.isfinite(value) else None
+
+
+class AccuracyCheck(_AccuracyCheck):
+    id = "accuracy.accuracy"
+    title = "Accuracy"
+    description = "Share of correct predictions on the evaluation split, with a bootstrap interval and the confusion matrix."
+    primary_metric = "accuracy"
+    default_thresholds = {"accuracy": Threshold(min=0.7)}
+    metric_names = ("accuracy", "balanced_accuracy", "micro_f1")
+
+    def evidence(self, report: "AccuracyReport") -> dict[str, Any]:
+        return {"confusion_matrix": [list(r) for r in report.confusion_matrix]}
+
+
+class MacroF1Check(_AccuracyCheck):
+    id = "accuracy.macro_f1"
+    title = "Macro F1"
+    description = "Unweighted mean of per-class F1: a model that ignores a rare class cannot score well."
+    primary_metric = "macro_f1"
+    default_thresholds = {"macro_f1": Threshold(min=0.6)}
+    metric_names = ("macro_f1", "micro_f1")
+
+
+class PerClassCheck(_AccuracyCheck):
+    id = "accuracy.per_class"
+    title = "Per-class precision, recall and F1"
+    description = "Precision, recall and F1 of every class; gates on the worst class's recall."
+    primary_metric = "min_class_recall"
+    default_thresholds = {"min_class_recall": Threshold(min=0.5)}
+    metric_names = ("min_class_recall",)
+
+    def evidence(self, report: "AccuracyReport") -> dict[str, Any]:
+        return {"per_class": [dict(row) for row in report.per_class]}
+
+
+class RocAucCheck(_AccuracyCheck):
+    id = "accuracy.roc_auc"
+    title = "ROC-AUC"
+    description = "Area under the ROC curve (binary, or macro one-vs-rest for multiclass): ranking quality independent of the threshold."
+    primary_metric = "roc_auc"
+    default_thresholds = {"roc_auc": Threshold(min=0.75)}
+    metric_names = ("roc_auc",)
+
+
+class CalibrationCheck(_AccuracyCheck):
+    id = "accuracy.calibration"
+    title = "Calibration (expected calibration error)"
+    description = "Gap between confidence and accuracy (ECE, top-label, equal-width bins) with reliability-diagram data."
+    primary_metric = "expected_calibration_error"
+    default_thresholds = {"expected_calibration_error": Threshold(max=0.1)}
+    metric_names = ("ece",)
+    regulations = RELIABILITY_CLAUSES
+
+    def metrics_of(self, report: "AccuracyReport") -> list[Metric]:
+        return [*super().metrics_of(report), Metric("maximum_calibration_error", _finite(report.calibration.mce))]
+
+    def evidence(self, report: "AccuracyReport") -> dict[str, Any]:
+        return {"calibration": report.calibration.to_dict()}
+
+
+CHECKS = (AccuracyCheck, MacroF1Check, PerClassCheck, RocAucCheck, CalibrationCheck)
+
+
+@hookimpl
+def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
+    for check in CHECKS:
+        register(check)
+
+
+@hookimpl
+def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
+    from harness.report import ReportSection
+
+    accuracy = result.check(AccuracyCheck.id)
+    per_class = result.check(PerClassCheck.id)
+    calibration = result.check(CalibrationCheck.id)
+    if accuracy is None and per_class is None and calibration is None:
+        return None
+    return [
+        ReportSection(
+            title="Accuracy details",
+            template="harness_accuracy/details.html",
+            context={
+                "confusion": accuracy.evidence.get("confusion_matrix") if accuracy else None,
+                "labels": (accuracy or per_class or calibration).evidence.get("labels", []),  # type: ignore[union-attr]
+                "per_class": per_class.evidence.get("per_class") if per_class else None,
+                "calibration": calibration.evidence.get("calibration") if calibration else None,
+            },
+            search_path=str(TEMPLATES),
+            order=10,
+        )
+    ]
