@@ -10,6 +10,7 @@ for every check.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
@@ -19,6 +20,10 @@ from harness.results import CheckResult, Metric, Status
 
 if TYPE_CHECKING:
     from harness.context import RunContext
+
+
+#: Check ids are "<suite>.<name>" in lowercase (the JSON schema and config keys rely on it).
+CHECK_ID_PATTERN = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
 
 
 class CheckOptions(BaseModel):
@@ -110,6 +115,11 @@ class CheckRegistry:
         for attr in ("id", "title"):
             if not isinstance(getattr(check_class, attr, None), str):
                 raise TypeError(f"{check_class.__name__} must set the class attribute {attr!r}")
+        if not CHECK_ID_PATTERN.fullmatch(check_class.id):
+            raise ValueError(
+                f"check id {check_class.id!r} from plugin {plugin!r} must be dotted lowercase, "
+                "e.g. 'myplugin.my_check'"
+            )
         existing = self.checks.get(check_class.id)
         if existing is not None:
             raise ValueError(

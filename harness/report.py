@@ -79,7 +79,17 @@ def collect_sections(result: AuditResult, host: "PluginHost | None") -> list[Rep
     return sorted(sections, key=lambda s: (s.order, s.title))
 
 
+def normalized(result: AuditResult) -> AuditResult:
+    """The result exactly as results.json stores it (sorted keys, JSON types).
+
+    Rendering always starts from this form, so a report rendered at the end of
+    a run and one re-rendered later from results.json are byte-identical.
+    """
+    return AuditResult.from_dict(json.loads(dump_json(result.to_dict())))
+
+
 def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
+    result = normalized(result)
     sections = collect_sections(result, host)
     env = make_environment([s.search_path for s in sections if s.search_path])
     rendered_sections = [

