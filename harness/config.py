@@ -199,23 +199,85 @@ def format_validation_error(error: ValidationError, source: str, root: type[Base
 # ---------------------------------------------------------------- loading
 
 
-def read_yaml(path: Path) -> Any:
-    """Read a YAML file safely, turning every failure into one ConfigError line."""
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses duplicate keys.
+
+    PyYAML silently keeps the last of two equal keys, so ``seed: 1`` followed
+    later by ``seed: 2`` would audit with a setting the reviewer never sees
+    in the first place they look; a config must mean exactly what it says.
+    """
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    """Build a mapping as SafeLoader does, after refusing a key given twice."""
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # '<<: *anchor' may be overridden on purpose
+            continue
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        try:
+            duplicate = key in seen
+        except TypeError:  # an unhashable key; SafeLoader reports it below
+            continue
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {seen[key].line + 1})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def _yaml_error_line(exc: yaml.YAMLError, text: str) -> str:
+    """`` at line L, column C: problem`` for any PyYAML error, on one line."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    line = column = None
+    if mark is not None:
+        line, column = mark.line + 1, mark.column + 1
+    if isinstance(exc, yaml.reader.ReaderError):  # bad characters carry a position, not a mark
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        problem = f"control character #x{exc.character:04x} is not allowed" if isinstance(exc.character, int) else exc.reason
+    where = f" at line {line}, column {column}" if line is not None else ""
+    first = problem or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return f"{where}: {first}"
+
+
+def _decode_utf8(path: Path, raw: bytes, what: str) -> str:
+    """Decode as UTF-8, naming the line and column of the first bad byte."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise ConfigError(
+            f"{path}: {what} is not valid UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column})"
+        ) from None
+
+
+def read_yaml(path: Path, what: str = "config file") -> Any:
+    """Read a YAML file safely, turning every failure into one ConfigError line.
+
+    ``what`` names the file's role ("config file", "suite file") so a missing
+    suite is not reported as a missing config.
+    """
     if not path.exists():
-        raise ConfigError(f"{path}: config file not found")
+        raise ConfigError(f"{path}: {what} not found")
     if path.is_dir():
-        raise ConfigError(f"{path}: is a directory, expected a YAML file")
+        raise ConfigError(f"{path}: is a directory, expected a YAML {what}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    text = _decode_utf8(path, raw, what)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
+        raise ConfigError(f"{path}: invalid YAML{_yaml_error_line(exc, text)}") from None
 
 
 def parse_config(data: Any, source: str = "<config>") -> AuditConfig:

@@ -72,20 +72,26 @@ def available_suites() -> list[str]:
     return sorted(p.stem for p in resource_dir("suites").glob("*.yaml"))
 
 
-def load_suite(name_or_path: str, base_dir: Path) -> tuple[SuiteFile, str]:
-    """A suite by name (a file in suites/) or by path (relative to the config)."""
+def load_suite(name_or_path: str, base_dir: Path, where: str = "suite") -> tuple[SuiteFile, str]:
+    """A suite by name (a file in suites/) or by path (relative to the config).
+
+    ``where`` says where the name came from (``audit.yaml: suite`` or
+    ``--suite``) so the error points at the line to fix.
+    """
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or "/" in name_or_path:
         path = candidate if candidate.is_absolute() else base_dir / candidate
+        if not path.exists():
+            raise ConfigError(f"{where}: suite file {path} not found")
     else:
         path = resource_dir("suites") / f"{name_or_path}.yaml"
         if not path.exists():
             known = available_suites()
             raise ConfigError(
-                f"suite: unknown suite {name_or_path!r}{_did_you_mean(name_or_path, known)}; "
-                f"available: {', '.join(known)}"
+                f"{where}: unknown suite {name_or_path!r}{_did_you_mean(name_or_path, known)}; "
+                f"available: {', '.join(known)} (or a path to a .yaml suite file)"
             )
-    data = read_yaml(path)
+    data = read_yaml(path, "suite file")
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}: expected a mapping with 'name' and 'checks'")
     try:
@@ -96,7 +102,7 @@ def load_suite(name_or_path: str, base_dir: Path) -> tuple[SuiteFile, str]:
 
 def _threshold(raw: Any, where: str) -> Threshold:
     if not isinstance(raw, Mapping) or not raw or set(raw) - {"min", "max"}:
-        raise ConfigError(f"{where}: expected a mapping with 'min' and/or 'max'")
+        raise ConfigError(f"{where}: expected a mapping with 'min' and/or 'max' (got {raw!r})")
     values = {}
     for key in ("min", "max"):
         if key in raw and raw[key] is not None:
@@ -106,41 +112,62 @@ def _threshold(raw: Any, where: str) -> Threshold:
     return Threshold(**values)
 
 
-def _plan_one(check_id: str, registered: Any, settings: Mapping[str, Any], source: str) -> PlannedCheck | None:
+def _flag(settings: Mapping[str, Any], key: str, where: str) -> bool:
+    """A boolean setting (``gate``, ``enabled``); a string like "no" would be truthy, so refuse it."""
+    value = settings.get(key, True)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.{key}: expected true or false (got {value!r})")
+    return value
+
+
+def _plan_one(check_id: str, registered: Any, settings: Mapping[str, Any], origins: Mapping[str, str]) -> PlannedCheck | None:
+    """Validate one check's merged settings; errors name the file that set the key at fault.
+
+    ``origins`` maps each settings key to the file (suite or config) it came
+    from, and ``""`` to the first file that selected the check.
+    """
     check_class: type[Check] = registered.check_class
-    where = f"{source}: checks.{check_id}"
-    if settings.get("enabled", True) is False:
+
+    def where(key: str = "") -> str:
+        return f"{origins.get(key, origins.get('', '<config>'))}: checks.{check_id}"
+
+    if not _flag(settings, "enabled", where("enabled")):
         return None
     thresholds: dict[str, Threshold] = dict(check_class.default_thresholds)
     if "min" in settings or "max" in settings:
+        key = "min" if "min" in settings else "max"
         if check_class.primary_metric is None:
-            raise ConfigError(f"{where}: this check has no primary metric; use 'thresholds: {{metric: {{min/max}}}}'")
-        bound = _threshold({k: settings[k] for k in ("min", "max") if k in settings}, where)
+            raise ConfigError(f"{where(key)}: this check has no primary metric; use 'thresholds: {{metric: {{min/max}}}}'")
+        bound = _threshold({k: settings[k] for k in ("min", "max") if k in settings}, where(key))
         thresholds[check_class.primary_metric] = bound
-    for metric, raw in (settings.get("thresholds") or {}).items():
-        thresholds[metric] = _threshold(raw, f"{where}.thresholds.{metric}")
-    gate = settings.get("gate", True)
-    if not isinstance(gate, bool):
-        raise ConfigError(f"{where}.gate: expected true or false (got {gate!r})")
+    by_metric = settings.get("thresholds") or {}
+    if not isinstance(by_metric, Mapping):
+        raise ConfigError(f"{where('thresholds')}.thresholds: expected a mapping of metric -> {{min/max}} (got {by_metric!r})")
+    for metric, raw in by_metric.items():
+        thresholds[str(metric)] = _threshold(raw, f"{where('thresholds')}.thresholds.{metric}")
+    gate = _flag(settings, "gate", where("gate"))
     raw_options = {k: v for k, v in settings.items() if k not in RESERVED_KEYS}
     try:
         options = check_class.Options.model_validate(raw_options)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
+        origin = where(str(first["loc"][0]) if first["loc"] else "")
         if first["type"] == "extra_forbidden":
             allowed = [*RESERVED_KEYS, *check_class.Options.model_fields]
             raise ConfigError(
-                f"{where}.{key}: unknown option{_did_you_mean(key, allowed)}; expected one of: {', '.join(allowed)}"
+                f"{origin}.{key}: unknown option{_did_you_mean(key, allowed)}; expected one of: {', '.join(allowed)}"
             ) from None
-        raise ConfigError(f"{where}.{key}: {first['msg']} (got {first.get('input')!r})") from None
+        raise ConfigError(f"{origin}.{key}: {first['msg']} (got {first.get('input')!r})") from None
     return PlannedCheck(check_id, check_class, registered.plugin, options, thresholds, gate)
 
 
 def build_plan(config: AuditConfig, registry: CheckRegistry, *, suite: str | None, base_dir: Path, source: str) -> Plan:
     """Resolve the suite and overrides against the registry; every id must exist."""
-    suite_file, suite_source = load_suite(suite or config.suite, base_dir)
+    where = "--suite" if suite else f"{source}: suite"
+    suite_file, suite_source = load_suite(suite or config.suite, base_dir, where)
     merged: dict[str, dict[str, Any]] = {}
+    origins: dict[str, dict[str, str]] = {}
     for origin, entries in ((suite_source, suite_file.checks), (source, config.checks)):
         for check_id, settings in entries.items():
             if registry.get(check_id) is None:
@@ -149,9 +176,12 @@ def build_plan(config: AuditConfig, registry: CheckRegistry, *, suite: str | Non
                     f" (run 'harness checks' to list them)"
                 )
             merged.setdefault(check_id, {}).update(settings or {})
+            check_origins = origins.setdefault(check_id, {})
+            check_origins.update({str(key): origin for key in settings or {}})
+            check_origins.setdefault("", origin)
     planned = []
     for check_id, settings in merged.items():
-        item = _plan_one(check_id, registry.get(check_id), settings, source)
+        item = _plan_one(check_id, registry.get(check_id), settings, origins[check_id])
         if item is not None:
             planned.append(item)
     if not planned:
