@@ -204,7 +204,7 @@ def main() -> int:
     clf = pipeline("text-classification", model=model, tokenizer=tokenizer, device=device)
     tok_kwargs = {"truncation": True, "max_length": max_length}
 
-    def run_pipeline(batch_size: int | None, **extra: Any) -> list[Any]:
+    def run_pipeline(batch_size: int | None, texts: list[str] = texts, **extra: Any) -> list[Any]:
         kwargs = {**tok_kwargs, **extra}
         if batch_size is not None:
             kwargs["batch_size"] = batch_size
@@ -213,39 +213,54 @@ def main() -> int:
     def fresh_predictor() -> Predictor:
         return Predictor(handle, batch_size=bs)
 
-    rows: list[dict[str, Any]] = []
-    timings: dict[str, list[float]] = {}
-
-    def warm_predictor() -> None:
-        fresh_predictor().logits(warm)
-
-    def warm_pipeline(batch_size: int | None = None, **extra: Any) -> Callable[[], Any]:
-        return lambda: clf(warm, top_k=None, **tok_kwargs, **extra, **({"batch_size": batch_size} if batch_size else {}))
-
-    # a. one pass over distinct texts
-    predictor_s, timings["predictor_one_pass"], logits = timed(lambda: fresh_predictor().logits(texts), repeats, warm_predictor)
-    pipe64_s, timings["pipeline_bs64_one_pass"], pipe_out = timed(lambda: run_pipeline(bs), repeats, warm_pipeline(bs))
-    pipe1_s, timings["pipeline_default_one_pass"], pipe1_out = timed(lambda: run_pipeline(None), repeats, warm_pipeline())
-    rows.append({"scenario": f"a. one pass, vs pipeline batch_size={bs}", "harness_s": predictor_s, "pipeline_s": pipe64_s})
-    rows.append({"scenario": "a. one pass, vs pipeline default (batch_size=1)", "harness_s": predictor_s, "pipeline_s": pipe1_s})
-    if options.max_length_padding:
-        extra = {"padding": "max_length", "max_length": 512}
-        pad_s, timings["pipeline_pad512_bs64_one_pass"], _ = timed(lambda: run_pipeline(bs, **extra), 1, warm_pipeline(bs, **extra))
-        rows.append({"scenario": f"a. one pass, vs pipeline padded to 512, batch_size={bs}", "harness_s": predictor_s, "pipeline_s": pad_s})
-
-    # b. three checks ask for the same texts
     def predictor_three_times() -> Predictor:
         predictor = fresh_predictor()
         for _ in range(3):
             predictor.logits(texts)
         return predictor
 
-    pred3_s, timings["predictor_three_calls"], predictor = timed(predictor_three_times, repeats, warm_predictor)
-    pipe3_s, timings["pipeline_bs64_three_calls"], _ = timed(lambda: [run_pipeline(bs) for _ in range(3)], repeats, warm_pipeline(bs))
-    # The default pipeline's three calls are three one-pass runs: measured once (it is the slow one).
-    pipe1x3_s, timings["pipeline_default_three_calls"], _ = timed(lambda: [run_pipeline(None) for _ in range(3)], 1)
-    rows.append({"scenario": f"b. 3 calls, same texts, vs pipeline batch_size={bs}", "harness_s": pred3_s, "pipeline_s": pipe3_s})
-    rows.append({"scenario": "b. 3 calls, same texts, vs pipeline default", "harness_s": pred3_s, "pipeline_s": pipe1x3_s})
+    pad512 = {"padding": "max_length", "max_length": 512}
+    # name -> (timed call, warm-up call, repeats). The slow default pipeline's
+    # three calls are three one-pass runs; measured once.
+    contenders: dict[str, tuple[Callable[[], Any], Callable[[], Any], int]] = {
+        "predictor_one_pass": (lambda: fresh_predictor().logits(texts), lambda: fresh_predictor().logits(warm), repeats),
+        "pipeline_bs_one_pass": (lambda: run_pipeline(bs), lambda: run_pipeline(bs, texts=warm), repeats),
+        "pipeline_default_one_pass": (lambda: run_pipeline(None), lambda: run_pipeline(None, texts=warm), repeats),
+        "predictor_three_calls": (predictor_three_times, lambda: None, repeats),
+        "pipeline_bs_three_calls": (lambda: [run_pipeline(bs) for _ in range(3)], lambda: None, repeats),
+        "pipeline_default_three_calls": (lambda: [run_pipeline(None) for _ in range(3)], lambda: None, 1),
+    }
+    if options.max_length_padding:
+        contenders["pipeline_pad512_bs_one_pass"] = (lambda: run_pipeline(bs, **pad512), lambda: run_pipeline(bs, texts=warm, **pad512), 1)
+
+    # Interleaved: every repeat times each contender once, in turn, so a change
+    # of machine load (other processes) hits all of them alike.
+    timings: dict[str, list[float]] = {name: [] for name in contenders}
+    last: dict[str, Any] = {}
+    for name, (_, warmup, _) in contenders.items():
+        warmup()
+    for round_number in range(repeats):
+        for name, (function, _, times) in contenders.items():
+            if round_number >= times:
+                continue
+            start = time.perf_counter()
+            last[name] = function()
+            timings[name].append(time.perf_counter() - start)
+    median = {name: statistics.median(values) for name, values in timings.items()}
+
+    rows: list[dict[str, Any]] = [
+        {"scenario": f"a. one pass, vs pipeline batch_size={bs}", "harness_s": median["predictor_one_pass"], "pipeline_s": median["pipeline_bs_one_pass"]},
+        {"scenario": "a. one pass, vs pipeline default (batch_size=1)", "harness_s": median["predictor_one_pass"], "pipeline_s": median["pipeline_default_one_pass"]},
+    ]
+    if options.max_length_padding:
+        rows.append({"scenario": f"a. one pass, vs pipeline padded to 512, bs={bs}", "harness_s": median["predictor_one_pass"], "pipeline_s": median["pipeline_pad512_bs_one_pass"]})
+    rows += [
+        {"scenario": f"b. 3 calls, same texts, vs pipeline batch_size={bs}", "harness_s": median["predictor_three_calls"], "pipeline_s": median["pipeline_bs_three_calls"]},
+        {"scenario": "b. 3 calls, same texts, vs pipeline default", "harness_s": median["predictor_three_calls"], "pipeline_s": median["pipeline_default_three_calls"]},
+    ]
+    logits, pipe_out, pipe1_out = last["predictor_one_pass"], last["pipeline_bs_one_pass"], last["pipeline_default_one_pass"]
+    pipe64_s = median["pipeline_bs_one_pass"]
+    predictor = last["predictor_three_calls"]
     stats = predictor.stats()
     one_forward_each = stats.forward_texts == n and stats.cache_hits == 2 * n
     assert stats.forward_texts == n, f"forward_texts {stats.forward_texts} != {n} distinct texts"

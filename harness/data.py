@@ -118,7 +118,7 @@ def read_table(path: Path, declared: str = "auto") -> pd.DataFrame:
         if path.is_dir():
             raise DataError(f"{path}: is a directory, expected a {fmt} file")
         if path.stat().st_size == 0:
-            raise DataError(f"{path}: data file is empty")
+            raise DataError(f"{path}: data file is empty (0 bytes); expected a {fmt} file with a header and rows")
     try:
         if fmt == "csv":
             _sniff_binary(path)
@@ -138,27 +138,50 @@ def read_table(path: Path, declared: str = "auto") -> pd.DataFrame:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path}: cannot read as {fmt}: {first_line}") from None
     if frame.empty:
-        raise DataError(f"{path}: data file has no rows")
+        raise DataError(f"{path}: data file has no rows" + (f" (columns: {_columns(frame)})" if len(frame.columns) else ""))
     return frame
 
 
 def _read_jsonl(path: Path) -> pd.DataFrame:
-    rows = []
+    """One JSON object per line; a ``.json`` file holding one array of objects is read too."""
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: line {number} is not valid JSON: {exc.msg}") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}: line {number} is not a JSON object")
-            rows.append(row)
+        text = handle.read()
+    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
+        return _read_json_array(path, text)
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg}); expected one JSON object per line") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}: line {number} is not a JSON object (got {type(row).__name__})")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _read_json_array(path: Path, text: str) -> pd.DataFrame:
+    """A whole-file JSON array of objects (what ``json.dump(rows)`` writes)."""
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise DataError(f"{path}: item {number} of the JSON array is not an object (got {type(row).__name__})")
     return pd.DataFrame(rows)
 
 
 def _read_saved_dataset(path: Path) -> pd.DataFrame:
+    # A folder that save_to_disk did not write would otherwise cost the
+    # ``datasets`` import only to fail; say what such a folder must hold.
+    if not any((path / marker).exists() for marker in ("state.json", "dataset_dict.json")):
+        raise DataError(
+            f"{path}: is a folder but not a saved Hugging Face dataset (no state.json from save_to_disk); "
+            "point data.path at a .csv, .jsonl or .parquet file"
+        )
     import datasets  # heavy: only when a saved dataset is used
 
     loaded = datasets.load_from_disk(str(path))
@@ -170,41 +193,76 @@ def _read_saved_dataset(path: Path) -> pd.DataFrame:
 # ---------------------------------------------------------------- mapping columns
 
 
+def _columns(frame: pd.DataFrame) -> str:
+    return ", ".join(map(str, frame.columns))
+
+
 def _check_columns(frame: pd.DataFrame, spec: DataConfig, where: str) -> None:
     wanted = {"text": spec.text, "label": spec.label}
     if spec.id:
         wanted["id"] = spec.id
     for role, column in wanted.items():
         if column not in frame.columns:
-            raise DataError(f"{where}: missing {role} column {column!r} (columns: {', '.join(map(str, frame.columns))})")
+            raise DataError(
+                f"{where}: missing {role} column {column!r} (columns: {_columns(frame)}); set data.{role} to the right one"
+            )
     for column in spec.sensitive or []:
         if column not in frame.columns:
-            raise DataError(f"{where}: missing sensitive column {column!r} (columns: {', '.join(map(str, frame.columns))})")
+            raise DataError(f"{where}: missing sensitive column {column!r} (data.sensitive; columns: {_columns(frame)})")
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN or pandas' NA: what an empty CSV cell or a JSON null becomes."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like values are not "missing"
+        return False
 
 
 def _check_texts(frame: pd.DataFrame, column: str, where: str) -> None:
+    for position, value in enumerate(frame[column]):
+        row = f"{where}: text column {column!r} row {position + 1}"
+        if _is_missing(value):
+            raise DataError(f"{row} is missing (an empty cell or null); every example needs a text")
+        if not isinstance(value, str):
+            raise DataError(f"{row} is not a string (got {type(value).__name__} {value!r})")
+        if not value.strip():
+            raise DataError(f"{row} is empty")
+
+
+def _check_ids(frame: pd.DataFrame, column: str, where: str) -> None:
+    """Ids name examples in the evidence and across runs, so each must be present and unique."""
     values = frame[column]
     for position, value in enumerate(values):
-        if not isinstance(value, str):
-            raise DataError(f"{where}: text column {column!r} row {position + 1} is not a string (got {value!r})")
-        if not value.strip():
-            raise DataError(f"{where}: text column {column!r} row {position + 1} is empty")
+        if _is_missing(value):
+            raise DataError(f"{where}: id column {column!r} row {position + 1} is missing")
+    duplicated = values.astype(str).duplicated()
+    if duplicated.any():
+        position = int(np.argmax(duplicated.to_numpy()))
+        raise DataError(f"{where}: id column {column!r} row {position + 1} repeats the id {values.iloc[position]!r}; ids must be unique")
 
 
-def _label_names(frames: list[pd.DataFrame], spec: DataConfig) -> tuple[str, ...]:
-    values = pd.concat([f[spec.label] for f in frames], ignore_index=True)
-    if values.isna().any():
-        raise DataError(f"label column {spec.label!r} has missing values")
+def _label_names(frames: list[tuple[pd.DataFrame, str]], spec: DataConfig) -> tuple[str, ...]:
+    """The label vocabulary, from data.label_names or the values present (ints -> 0..max)."""
+    for frame, where in frames:
+        for position, value in enumerate(frame[spec.label]):
+            if _is_missing(value) or (isinstance(value, str) and not value.strip()):
+                raise DataError(f"{where}: label column {spec.label!r} row {position + 1} is missing")
+    values = pd.concat([f[spec.label] for f, _ in frames], ignore_index=True)
     if spec.label_names:
         names = tuple(spec.label_names)
     elif all(_is_int_like(v) for v in values):
         highest = max(int(v) for v in values)
         names = tuple(str(i) for i in range(highest + 1))
     else:
-        names = tuple(sorted({str(v) for v in values}))
+        names = tuple(sorted({str(v).strip() for v in values}))
     present = {_label_text(v, names) for v in values}
     if len(present) < 2:
-        raise DataError(f"label column {spec.label!r} has a single class ({next(iter(present))!r}); a classifier audit needs at least two")
+        where = ", ".join(w for _, w in frames)
+        raise DataError(
+            f"{where}: label column {spec.label!r} has a single class ({next(iter(present))!r}); "
+            "a classifier audit needs at least two"
+        )
     return names
 
 
@@ -238,26 +296,57 @@ def _to_split(name: str, frame: pd.DataFrame, spec: DataConfig, names: tuple[str
     return Split(name, tuple(ids), tuple(frame[spec.text].tolist()), np.asarray(labels, dtype=np.int64), sensitive)
 
 
-def stratified_split(frame: pd.DataFrame, labels: np.ndarray, fractions: Mapping[str, float], seed: int) -> dict[str, pd.DataFrame]:
-    """Seeded, label-stratified split; a class too small to stratify falls back to a plain shuffle."""
+def _two_way(order: np.ndarray, test_size: float, seed: int, labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """One seeded cut; stratified when ``labels`` is given and sklearn can stratify it.
+
+    A small split may leave a class with one member, or fewer test rows than
+    classes, where sklearn refuses to stratify: shuffle plainly then rather
+    than fail. Only a cut that leaves a side empty raises (ValueError).
+    """
     from sklearn.model_selection import train_test_split
 
+    if labels is not None:
+        try:
+            return train_test_split(order, test_size=test_size, random_state=seed, stratify=labels)
+        except ValueError:
+            pass
+    return train_test_split(order, test_size=test_size, random_state=seed)
+
+
+def stratified_split(frame: pd.DataFrame, labels: np.ndarray, fractions: Mapping[str, float], seed: int) -> dict[str, pd.DataFrame]:
+    """Seeded, label-stratified split; a class too small to stratify falls back to a plain shuffle.
+
+    Raises ValueError when the frame has too few rows for the fractions asked.
+    """
     order = np.arange(len(frame))
     stratify = labels if np.bincount(labels).min() >= 3 else None
     rest_fraction = fractions["validation"] + fractions["test"]
     if fractions["train"] > 0:
-        train_idx, rest_idx = train_test_split(order, test_size=rest_fraction, random_state=seed, stratify=stratify)
+        train_idx, rest_idx = _two_way(order, rest_fraction, seed, stratify)
     else:
         train_idx, rest_idx = order[:0], order
     parts = {"train": train_idx}
     if fractions["validation"] > 0:
         test_share = fractions["test"] / rest_fraction
         sub_stratify = labels[rest_idx] if stratify is not None else None
-        val_idx, test_idx = train_test_split(rest_idx, test_size=test_share, random_state=seed, stratify=sub_stratify)
+        val_idx, test_idx = _two_way(rest_idx, test_share, seed, sub_stratify)
         parts["validation"], parts["test"] = val_idx, test_idx
     else:
         parts["test"] = rest_idx
     return {name: frame.iloc[np.sort(idx)].reset_index(drop=True) for name, idx in parts.items() if len(idx)}
+
+
+def _split_or_fail(frame: pd.DataFrame, labels: np.ndarray, spec: DataConfig, seed: int, where: str) -> dict[str, pd.DataFrame]:
+    """``stratified_split`` with the config's fractions, as one DataError line when rows are too few."""
+    fractions = {"train": spec.split.train, "validation": spec.split.validation, "test": spec.split.test}
+    try:
+        return stratified_split(frame, labels, fractions, seed)
+    except ValueError:
+        asked = ", ".join(f"{name} {share:g}" for name, share in fractions.items() if share > 0)
+        raise DataError(
+            f"{where}: {len(frame)} rows are too few to split into {asked} (data.split); "
+            "add rows, change the fractions or give data.files"
+        ) from None
 
 
 # ---------------------------------------------------------------- entry point
@@ -289,7 +378,9 @@ def load_dataset(spec: DataConfig, *, seed: int, base_dir: Path) -> DatasetBundl
     for frame, where in frames.values():
         _check_columns(frame, spec, where)
         _check_texts(frame, spec.text, where)
-    names = _label_names([f for f, _ in frames.values()], spec)
+        if spec.id:
+            _check_ids(frame, spec.id, where)
+    names = _label_names(list(frames.values()), spec)
     if "all" in frames:
         frame, where = frames.pop("all")
         labels = np.asarray([names.index(_label_text(v, names)) if _label_text(v, names) in names else -1 for v in frame[spec.label]])
@@ -297,8 +388,7 @@ def load_dataset(spec: DataConfig, *, seed: int, base_dir: Path) -> DatasetBundl
             bad = frame[spec.label].iloc[int(np.argmax(labels < 0))]
             raise DataError(f"{where}: label {bad!r} is not one of {', '.join(names)}")
         split_seed = spec.split.seed if spec.split.seed is not None else seed
-        fractions = {"train": spec.split.train, "validation": spec.split.validation, "test": spec.split.test}
-        frames = {name: (part, where) for name, part in stratified_split(frame, labels, fractions, split_seed).items()}
+        frames = {name: (part, where) for name, part in _split_or_fail(frame, labels, spec, split_seed, where).items()}
     splits = {name: _to_split(name, frame, spec, names, where) for name, (frame, where) in frames.items()}
     if spec.eval_split not in splits:
         raise DataError(f"data.eval_split: split {spec.eval_split!r} does not exist (have: {', '.join(splits)})")
@@ -329,8 +419,7 @@ def _load_builtin(spec: DataConfig, *, seed: int) -> DatasetBundle:
     names = tuple(synthetic.LABELS)
     labels = np.asarray([names.index(v) for v in frame["label"]])
     split_seed = spec.split.seed if spec.split.seed is not None else seed
-    fractions = {"train": spec.split.train, "validation": spec.split.validation, "test": spec.split.test}
-    parts = stratified_split(frame, labels, fractions, split_seed)
+    parts = _split_or_fail(frame, labels, spec, split_seed, spec.path or "builtin")
     splits = {name: _to_split(name, part, mapped, names, spec.path) for name, part in parts.items()}
     description = (
         f"Synthetic clinical triage notes generated by the harness (size={knobs.size}, "

@@ -1,0 +1,57 @@
+"""The wheel carries templates/, suites/, the schema, and declares the built-in plugins."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    wheel = next(tmp_path.glob("audit_harness-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        entry_points = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt"))
+        metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
+    for template in (ROOT / "templates").rglob("*.html"):
+        assert f"harness/templates/{template.relative_to(ROOT / 'templates')}" in names
+    for suite in (ROOT / "suites").glob("*.yaml"):
+        assert f"harness/suites/{suite.name}" in names
+    assert "harness/schema/results.schema.json" in names
+    assert "harness_accuracy/__init__.py" in names
+    assert "harness_accuracy/templates/harness_accuracy/details.html" in names
+    assert "[harness]\naccuracy = harness_accuracy" in entry_points
+    assert "[console_scripts]\nharness = harness.cli:main" in entry_points
+    assert "Requires-Python: >=3.11" in metadata
+    assert not any(n.startswith("tests/") for n in names)
+
+
+def test_resources_resolve_in_the_editable_layout() -> None:
+    from harness.resources import resource_dir
+
+    assert (resource_dir("templates") / "report.html").is_file()
+    assert (resource_dir("suites") / "default.yaml").is_file()
+
+
+def test_cli_start_imports_neither_torch_nor_transformers() -> None:
+    probe = (
+        "import sys\n"
+        "from harness.cli import main\n"
+        "for args in (['--help'], ['checks'], ['plugins']):\n"
+        "    try:\n"
+        "        main(args, standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'datasets', 'sklearn', 'pandas') if m in sys.modules)\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "HEAVY="
