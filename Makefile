@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXTRAS ?= test,minilm
 
-.PHONY: demo test setup benchmarks clean
+.PHONY: demo test setup benchmarks clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,14 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/harness run --output audit-report
 	@echo "open audit-report/report.html (results: audit-report/results.json)"
 
-test: $(STAMP)
+# Debian's chromium renders the report in a real (headless) browser in the tests.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium could not be installed: the browser test will be skipped"; \
+	fi
+
+test: $(STAMP) chromium
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 benchmarks: $(STAMP)
