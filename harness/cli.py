@@ -18,7 +18,8 @@ from harness.errors import UsageError
 
 
 def _fail_usage(message: str) -> None:
-    click.echo(f"harness: error: {message}", err=True)
+    flat = " ".join(message.split())  # one line, whatever the message held
+    click.echo(f"harness: error: {flat}", err=True)
     sys.exit(2)
 
 
@@ -75,7 +76,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.argument("config", required=False)
 @click.option("--suite", help="Suite name (a file in suites/) or path; overrides the config's suite.")
 @click.option("--output", "-o", help="Output folder (default from config: audit-report).")
 @click.option("--seed", type=int, help="Seed for splits, training and bootstrap (overrides the config).")
@@ -110,7 +111,7 @@ def _print_summary(result: Any, folder: str) -> None:
 
 
 @main.command()
-@click.argument("results", type=click.Path(dir_okay=False))
+@click.argument("results")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="HTML file to write (default: report.html beside RESULTS).")
 def report(results: str, output: str | None) -> None:
     """Re-render the HTML report from a results.json alone."""

@@ -11,6 +11,7 @@ whose message names the file, the key path and what was expected, with a
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
@@ -20,9 +21,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from harness.errors import ConfigError
 
 OUTPUT_FORMATS: tuple[str, ...] = ("json", "html")
+#: Names after ``builtin:`` that model.path / data.path accept, checked here so a
+#: typo is reported with the config's file name before any data or torch loads.
+BUILTIN_MODELS: tuple[str, ...] = ("builtin:tiny-bert",)
+BUILTIN_DATASETS: tuple[str, ...] = ("builtin:clinical-triage",)
 #: Fine-tuning used for builtin:tiny-bert when the config gives none (it starts
 #: from random weights); measured to reach ~0.93 test accuracy on the built-in data.
 BUILTIN_TINY_BERT_TRAINING: dict[str, Any] = {"epochs": 10, "lr": 2e-3, "batch_size": 16, "early_stopping_patience": 3}
+
+
+def _check_builtin(path: str, known: tuple[str, ...], kind: str) -> str:
+    if path.startswith("builtin:") and path not in known:
+        raise ValueError(f"unknown built-in {kind} {path!r}{_did_you_mean(path, known)}; available: {', '.join(known)}")
+    return path
 
 
 class _Strict(BaseModel):
@@ -56,6 +67,11 @@ class ModelConfig(_Strict):
     max_length: int = Field(256, ge=8, le=8192)
     batch_size: int = Field(64, ge=1, le=4096)
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+
+    @field_validator("path")
+    @classmethod
+    def _known_builtin(cls, path: str) -> str:
+        return _check_builtin(path, BUILTIN_MODELS, "model")
 
 
 class SplitConfig(_Strict):
@@ -106,6 +122,11 @@ class DataConfig(_Strict):
     split: SplitConfig = SplitConfig()
     eval_split: Literal["test", "validation", "train"] = "test"
     synthetic: SyntheticConfig = SyntheticConfig()
+
+    @field_validator("path")
+    @classmethod
+    def _known_builtin(cls, path: str | None) -> str | None:
+        return path if path is None else _check_builtin(path, BUILTIN_DATASETS, "dataset")
 
     @model_validator(mode="after")
     def _one_source(self) -> "DataConfig":
@@ -191,8 +212,9 @@ def format_validation_error(error: ValidationError, source: str, root: type[Base
             expected += f"; expected one of: {', '.join(owner.model_fields)}"
         return f"{source}: {path}: {expected}"
     message = first["msg"].removeprefix("Value error, ")
+    message = re.sub(r" or instance of \w+", "", message).replace("a valid dictionary", "a mapping (key: value)")
     got = first.get("input")
-    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    shown = "" if isinstance(got, (dict, list)) or got is None or repr(got) in message else f" (got {got!r})"
     return f"{source}: {path}: {message}{shown}"
 
 

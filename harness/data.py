@@ -133,10 +133,9 @@ def read_table(path: Path, declared: str = "auto") -> pd.DataFrame:
     except DataError:
         raise
     except UnicodeDecodeError:
-        raise DataError(f"{path}: not valid UTF-8 text") from None
+        raise DataError(f"{path}: not valid UTF-8 text{_first_bad_utf8(path)}; save it as UTF-8") from None
     except Exception as exc:  # pandas / pyarrow / datasets raise many types
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{path}: cannot read as {fmt}: {first_line}") from None
+        raise DataError(f"{path}: cannot read as {fmt}: {_first_line(exc)}") from None
     if frame.empty:
         raise DataError(f"{path}: data file has no rows" + (f" (columns: {_columns(frame)})" if len(frame.columns) else ""))
     return frame
@@ -174,9 +173,32 @@ def _read_json_array(path: Path, text: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _first_bad_utf8(path: Path) -> str:
+    """`` (byte 0xNN at line L, column C)`` for the first byte that is not UTF-8, read line by line.
+
+    The position pandas reports is relative to its read buffer, not the file.
+    """
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return f" (byte 0x{line[exc.start]:02x} at line {number}, column {exc.start + 1})"
+    return ""
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    """First line of a library's error, cut to ``limit`` characters (the CLI prints one line)."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "\u2026"
+
+
 def _read_saved_dataset(path: Path) -> pd.DataFrame:
     # A folder that save_to_disk did not write would otherwise cost the
     # ``datasets`` import only to fail; say what such a folder must hold.
+    if not path.is_dir():
+        raise DataError(f"{path}: data.format is hf but this is a file; a saved dataset is the folder save_to_disk wrote")
     if not any((path / marker).exists() for marker in ("state.json", "dataset_dict.json")):
         raise DataError(
             f"{path}: is a folder but not a saved Hugging Face dataset (no state.json from save_to_disk); "

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from harness.config import ModelConfig
 from harness.errors import ModelError
@@ -90,9 +92,12 @@ def choose_device(preference: str = "auto") -> "torch.device":
             return torch.device("mps")
         return torch.device("cpu")
     if preference == "cuda" and not torch.cuda.is_available():
-        raise ModelError("model.device: cuda was requested but no CUDA device is available")
+        raise ModelError(
+            f"model.device (or --device): cuda was requested but no CUDA device is available to torch {torch.__version__}; "
+            "use auto or cpu"
+        )
     if preference == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ModelError("model.device: mps was requested but MPS is not available")
+        raise ModelError("model.device (or --device): mps was requested but MPS is not available here; use auto or cpu")
     return torch.device(preference)
 
 
@@ -145,18 +150,50 @@ def build_tiny_bert(train_texts: Sequence[str], label_names: Sequence[str], *, s
 # ---------------------------------------------------------------- Hugging Face loading
 
 
+_TRUE_VALUES = {"1", "true", "yes", "on"}
+
+
+def _offline_variable() -> str | None:
+    """Name of the set offline switch (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE), if any.
+
+    Parsed as huggingface_hub does: ``HF_HUB_OFFLINE=0`` means online.
+    """
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        if os.environ.get(name, "").strip().lower() in _TRUE_VALUES:
+            return name
+    return None
+
+
 def _hub_reachable(timeout: float = 2.0) -> bool:
-    if os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE"):
+    """Whether huggingface.co answers a TCP connection within ``timeout`` seconds.
+
+    The probe runs in a daemon thread because ``socket.create_connection``'s
+    timeout does not cover DNS resolution, which can hang for many seconds
+    on a machine without network; offline must fail fast, never hang.
+    """
+    if _offline_variable():
         return False
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    outcome: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection(("huggingface.co", 443), timeout=timeout):
+                outcome.append(True)
+        except OSError:
+            outcome.append(False)
+
+    thread = threading.Thread(target=probe, name="harness-hub-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)
+    return bool(outcome and outcome[0])
 
 
-def resolve_model_path(path: str) -> tuple[str, bool]:
-    """``(location, is_local)``: a local folder, a ``package:MODULE[/sub]`` folder, or a hub id."""
+def resolve_model_path(path: str, base_dir: Path | None = None) -> tuple[str, bool]:
+    """``(location, is_local)``: a local folder, a ``package:MODULE[/sub]`` folder, or a hub id.
+
+    Relative local paths are taken from ``base_dir`` (the config file's
+    folder), like data paths, so a config works from any working directory.
+    """
     if path.startswith("package:"):
         module, _, sub = path.removeprefix("package:").partition("/")
         spec = importlib.util.find_spec(module) if module else None
@@ -167,6 +204,8 @@ def resolve_model_path(path: str) -> tuple[str, bool]:
             raise ModelError(f"model.path: {folder} does not exist inside package {module!r}")
         return str(folder), True
     local = Path(path).expanduser()
+    if not local.is_absolute() and base_dir is not None:
+        local = base_dir / local
     if local.exists() or path.startswith((".", "/", "~")) or path.count("/") > 1:
         if not local.exists():
             raise ModelError(f"model.path: {path} does not exist")
@@ -174,11 +213,48 @@ def resolve_model_path(path: str) -> tuple[str, bool]:
     return path, False
 
 
+def _sequence_classification_types() -> Mapping[str, str]:
+    from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
+
+    return MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
+
+
+def _no_head_message(source: str, model_type: str) -> str:
+    return (
+        f"model.path: {source} is a {model_type!r} model, which has no sequence-classification head in transformers "
+        "(text classifiers are e.g. bert, distilbert, roberta, deberta-v2, xlm-roberta)"
+    )
+
+
+def _local_model_type(folder: Path) -> str:
+    """``model_type`` from config.json, read as plain JSON before transformers is asked.
+
+    transformers' own error for a config without a known ``model_type`` lists
+    every architecture it knows on one line (thousands of characters).
+    """
+    config_file = folder / "config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"model.path: {config_file} is not a readable JSON file: {_first_line(exc)}") from None
+    model_type = config.get("model_type") if isinstance(config, dict) else None
+    if not isinstance(model_type, str) or not model_type:
+        raise ModelError(f"model.path: {config_file} has no 'model_type'; not a transformers model config")
+    return model_type
+
+
 def _check_local_folder(folder: Path, spec: ModelConfig) -> None:
+    """Refuse a folder that is not a loadable sequence classifier.
+
+    File checks come first because they are free; asking transformers whether
+    the model type has a classification head costs seconds of imports, which
+    a successful load pays anyway.
+    """
     if not folder.is_dir():
         raise ModelError(f"model.path: {folder} is not a model folder (expected a directory with config.json)")
     if not (folder / "config.json").exists():
         raise ModelError(f"model.path: {folder} has no config.json; not a Hugging Face model folder")
+    model_type = _local_model_type(folder)
     has_safe = any((folder / name).exists() for name in _SAFE_FILES)
     has_pickle = any((folder / name).exists() for name in _PICKLE_FILES)
     if not has_safe and has_pickle and not spec.allow_pickle:
@@ -188,11 +264,23 @@ def _check_local_folder(folder: Path, spec: ModelConfig) -> None:
         )
     if not has_safe and not has_pickle:
         raise ModelError(f"model.path: {folder} has no weight file (model.safetensors)")
+    if not spec.trust_remote_code and model_type not in _sequence_classification_types():
+        raise ModelError(_no_head_message(spec.path, model_type))
 
 
-def load_pretrained(spec: ModelConfig, label_names: Sequence[str], device: "torch.device") -> ModelHandle:
+def _not_cached_message(location: str) -> str:
+    """Why a hub id that is not cached cannot be fetched: the offline switch, or no connection."""
+    switch = _offline_variable()
+    reason = f"{switch} is set (offline)" if switch else "huggingface.co cannot be reached (offline)"
+    return (
+        f"model.path: {location!r} is not a local folder and is not in the Hugging Face cache, and {reason}; "
+        "download it first (huggingface-cli download) or give a local path"
+    )
+
+
+def load_pretrained(spec: ModelConfig, label_names: Sequence[str], device: "torch.device", base_dir: Path | None = None) -> ModelHandle:
     """Load ``AutoModelForSequenceClassification`` + tokenizer from a folder, package or hub id."""
-    location, is_local = resolve_model_path(spec.path)
+    location, is_local = resolve_model_path(spec.path, base_dir)
     kwargs: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
     if spec.revision:
         kwargs["revision"] = spec.revision
@@ -207,10 +295,7 @@ def load_pretrained(spec: ModelConfig, label_names: Sequence[str], device: "torc
             cached = None
         if not isinstance(cached, str):
             if not _hub_reachable():
-                raise ModelError(
-                    f"model.path: {location!r} is not a local folder, is not in the Hugging Face cache, "
-                    "and the hub cannot be reached (offline); download it first or give a local path"
-                )
+                raise ModelError(_not_cached_message(location))
         else:
             kwargs["local_files_only"] = not _hub_reachable(0.5)
 
@@ -222,10 +307,8 @@ def load_pretrained(spec: ModelConfig, label_names: Sequence[str], device: "torc
         config = AutoConfig.from_pretrained(location, **kwargs)
     except Exception as exc:
         raise ModelError(f"model.path: cannot read the model config of {spec.path}: {_first_line(exc)}") from None
-    from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
-
-    if not spec.trust_remote_code and config.model_type not in MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES:
-        raise ModelError(f"model.path: {spec.path} is a {config.model_type!r} model, which has no sequence-classification head in transformers")
+    if not spec.trust_remote_code and config.model_type not in _sequence_classification_types():
+        raise ModelError(_no_head_message(spec.path, config.model_type))
     model_labels = _model_label_names(config)
     wants_training = spec.fine_tune is not None
     load_kwargs = dict(kwargs)
@@ -247,9 +330,11 @@ def load_pretrained(spec: ModelConfig, label_names: Sequence[str], device: "torc
     return handle
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception, cut to ``limit`` characters: the error must stay one readable line."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "\u2026"
 
 
 def _model_label_names(config: Any) -> list[str]:
@@ -287,7 +372,9 @@ def _model_max_length(model: Any, tokenizer: Any) -> int:
     return int(min(limit, tok_limit if tok_limit < 1_000_000 else limit))
 
 
-def load_model(spec: ModelConfig, train_texts: Sequence[str], label_names: Sequence[str], *, seed: int, device: "torch.device") -> ModelHandle:
+def load_model(
+    spec: ModelConfig, train_texts: Sequence[str], label_names: Sequence[str], *, seed: int, device: "torch.device", base_dir: Path | None = None
+) -> ModelHandle:
     """The core's default model loader (plugins may take over through ``harness_load_model``)."""
     if spec.path.startswith("builtin:"):
         if spec.path != BUILTIN_TINY_BERT:
@@ -300,7 +387,7 @@ def load_model(spec: ModelConfig, train_texts: Sequence[str], label_names: Seque
         handle = ModelHandle(model, tokenizer, device, spec.path, tuple(label_names), max_length=max_length)
         handle.refresh_digest()
         return handle
-    return load_pretrained(spec, label_names, device)
+    return load_pretrained(spec, label_names, device, base_dir)
 
 
 def save_model(handle: ModelHandle, folder: Path, card: str) -> None:

@@ -137,5 +137,11 @@ def load_results(path: Path) -> AuditResult:
         return AuditResult.from_dict(data)
     except FileNotFoundError:
         raise UsageError(f"{path}: results file not found") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, expected a results.json file") from None
+    except KeyError as exc:
+        raise UsageError(f"{path}: not a harness results file (missing key {exc.args[0]!r})") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not a harness results file (invalid JSON at line {exc.lineno}, column {exc.colno})") from None
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path}: not a harness results file ({type(exc).__name__}: {exc})") from None

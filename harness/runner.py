@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from harness import gate, provenance
 from harness.config import AuditConfig, load_config
 from harness.context import Progress, RunContext
-from harness.errors import UsageError
+from harness.errors import DataError, UsageError
 from harness.fileio import atomic_write_text, dump_json
 from harness.plan import Plan, PlannedCheck, build_plan
 from harness.plugins import PluginHost, get_host
@@ -89,27 +89,41 @@ class Run:
         return build_plan(self.config, self.host.registry, suite=self.suite, base_dir=self.base_dir, source=self.source)
 
     def prepare(self, ctx: RunContext) -> None:
-        """Load data and model, fine-tune when asked; all before any output is written."""
+        """Load data and model, fine-tune when asked; all before any output is written.
+
+        Progress lines come after each step succeeds, so a bad input prints
+        exactly one line: the error.
+        """
         from harness import data as data_module
         from harness import models
 
-        ctx.device = models.choose_device(self.config.model.device)
-        self.progress(f"loading data from {self.config.data.path or 'split files'}")
         bundle = self.host.hook.harness_load_dataset(spec=self.config.data, ctx=ctx)
         ctx.data = bundle or data_module.load_dataset(self.config.data, seed=ctx.seed, base_dir=self.base_dir)
+        sizes = ", ".join(f"{name} {len(split)}" for name, split in ctx.data.splits.items())
+        held = [f"data: {ctx.data.source} ({sizes})"]  # printed once the model has loaded too
         spec = self.config.model
+        if spec.fine_tune is not None and not len(ctx.data.splits.get("train") or ()):
+            raise DataError("model.fine_tune: the data has no train split to fine-tune on (give data.files.train or a split)")
+        # After the data: a data error is reported before torch is imported.
+        ctx.device = models.choose_device(self.config.model.device)
         train_key = self._training_key(ctx) if spec.fine_tune is not None else None
         resumed = self._resumed_model(ctx, train_key) if (self.resume and train_key) else None
         if resumed is not None:
             ctx.model, ctx.training = resumed
-            self.progress(f"resumed the fine-tuned model from {self.output_dir / 'model'}")
+            for line in held:
+                self.progress(line)
+            self.progress(f"model: resumed the fine-tuned model from {self.output_dir / 'model'}")
         else:
-            self.progress(f"loading model {spec.path} on {ctx.device}")
             handle = self.host.hook.harness_load_model(spec=spec, ctx=ctx)
             if handle is None:
                 train = ctx.data.get("train")
-                handle = models.load_model(spec, train.texts if train else (), ctx.data.label_names, seed=ctx.seed, device=ctx.device)
+                handle = models.load_model(
+                    spec, train.texts if train else (), ctx.data.label_names, seed=ctx.seed, device=ctx.device, base_dir=self.base_dir
+                )
             ctx.model = handle
+            for line in held:
+                self.progress(line)
+            self.progress(f"model: {spec.path} ({handle.num_parameters:,} parameters) on {ctx.device}")
             if spec.fine_tune is not None:
                 self._fine_tune(ctx, train_key)
         from harness.predict import Predictor
