@@ -104,28 +104,51 @@ def choose_device(preference: str = "auto") -> "torch.device":
 # ---------------------------------------------------------------- built-in tiny BERT
 
 
+def tiny_wordpiece_vocabulary(train_texts: Sequence[str], special: Sequence[str], max_words: int = 4000) -> list[str]:
+    """A WordPiece vocabulary learnt from the training texts, deterministically.
+
+    Words come from the ``tokenizers`` library's BERT normaliser and
+    pre-tokeniser; the vocabulary is every character (as a word start and as a
+    ``##`` continuation, so any word in the training alphabet stays
+    tokenisable) plus the most frequent words, ties broken alphabetically.
+    tokenizers' own WordPieceTrainer breaks frequency ties in hash order, which
+    gave two identical runs different vocabularies (and so different models).
+    """
+    from collections import Counter
+
+    from tokenizers import normalizers, pre_tokenizers
+
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    counts: Counter[str] = Counter()
+    for text in train_texts:
+        counts.update(word for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    characters = sorted({c for word in counts for c in word})
+    words = [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])) if len(w) > 1][:max_words]
+    return [*special, *characters, *(f"##{c}" for c in characters), *words]
+
+
 def build_tiny_bert(train_texts: Sequence[str], label_names: Sequence[str], *, seed: int, max_length: int = 128) -> tuple[Any, Any]:
-    """A 2-layer BERT with a WordPiece vocabulary trained on the training texts.
+    """A 2-layer BERT with a WordPiece tokenizer whose vocabulary is learnt from the training texts.
 
     Lets the whole pipeline (training, every suite, the report) run with no
     downloaded weights; it starts from random weights and must be fine-tuned.
+    The same texts and seed always give the same tokenizer and initial weights.
     """
     import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    backend = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    vocabulary = tiny_wordpiece_vocabulary(train_texts, special)
+    backend = Tokenizer(models.WordPiece(vocab={token: i for i, token in enumerate(vocabulary)}, unk_token="[UNK]", max_input_chars_per_word=100))
     backend.normalizer = normalizers.BertNormalizer(lowercase=True)
     backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    backend.train_from_iterator(list(train_texts), trainers.WordPieceTrainer(vocab_size=2000, min_frequency=1, special_tokens=special, show_progress=False))
     backend.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
         pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", backend.token_to_id("[CLS]")), ("[SEP]", backend.token_to_id("[SEP]"))],
     )
-    from tokenizers import decoders
-
     backend.decoder = decoders.WordPiece()
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend,

@@ -175,6 +175,8 @@ class Run:
         ctx.training = report
         if spec.fine_tune is not None and spec.fine_tune.save_model:
             folder = self.output_dir / "model"
+            # The key goes last: a crash while saving must not leave a key that vouches for half-written weights.
+            (folder / TRAINING_FILE).unlink(missing_ok=True)
             models.save_model(ctx.model, folder, training.model_card(ctx.model, ctx.data, report))
             atomic_write_text(folder / TRAINING_FILE, dump_json({"key": key, "report": report.to_dict()}))
 
