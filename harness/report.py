@@ -100,8 +100,11 @@ def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
 
     for item in rendered_sections:
         item["html"] = Markup(item["html"])  # already escaped by its own autoescaping template
-    return env.get_template("report.html").render(result=result, data=result.to_dict(), sections=rendered_sections)
+    return env.get_template("report.html").render(result=result, sections=rendered_sections)
 
+
+#: Output format -> file a writer produces (besides results.json).
+OUTPUT_FILES: dict[str, str] = {"html": "report.html"}
 
 Writer = Callable[[AuditResult, Path, "PluginHost | None"], Path]
 
@@ -113,13 +116,23 @@ def write_json(result: AuditResult, folder: Path, host: "PluginHost | None" = No
 
 
 def write_html(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
-    path = folder / "report.html"
+    path = folder / OUTPUT_FILES["html"]
     atomic_write_text(path, render_html(result, host))
     return path
 
 
 #: Output format -> writer. The compliance report, JUnit and Markdown writers plug in here.
 WRITERS: dict[str, Writer] = {"json": write_json, "html": write_html}
+
+
+def remove_stale_outputs(folder: Path) -> None:
+    """Delete the rendered files of an earlier run in ``folder`` (results.json is kept for --resume).
+
+    While a run is in progress only results.json (``complete: false``) may be
+    there, so nobody mistakes an old report for the new run's.
+    """
+    for name in OUTPUT_FILES.values():
+        (folder / name).unlink(missing_ok=True)
 
 
 def write_outputs(result: AuditResult, folder: Path, formats: Sequence[str], host: "PluginHost | None" = None) -> list[Path]:

@@ -263,7 +263,7 @@ class Run:
     # ------------------------------------------------------------ the whole run
 
     def execute(self) -> AuditResult:
-        from harness.report import write_outputs
+        from harness.report import remove_stale_outputs, write_outputs
 
         plan = self.plan()
         ctx = RunContext(
@@ -279,6 +279,7 @@ class Run:
         previous = _load_previous(self.output_dir / RESULTS_FILE) if self.resume else {}
         self.prepare(ctx)
         self.output_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_outputs(self.output_dir)
         self.host.hook.harness_run_start(ctx=ctx)
         checks: list[CheckResult] = []
         for planned in plan.checks:

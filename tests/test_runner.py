@@ -161,15 +161,19 @@ def test_results_are_rewritten_after_each_check(probe: list[str], tmp_path: Path
         title = "Reads results.json mid-run"
 
         def run(self, ctx, options):  # type: ignore[no-untyped-def]
+            assert not (ctx.output_dir / "report.html").exists(), "an earlier run's report is still there"
             snapshots.append(json.loads((ctx.output_dir / "results.json").read_text()))
             return self.result(metrics=[Metric("seen", len(snapshots[-1]["checks"]))])
 
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.html").write_text("an earlier run's report")
     host = get_host()
     host.register_plugin(types.SimpleNamespace(harness_register_checks=hookimpl(lambda register: register(Snapshot))), "snap")
     try:
         harness.audit(_config(tmp_path, {"probe.fine": {}, "probe.snapshot": {}}))
     finally:
         host.unregister_plugin("snap")
+    assert len(snapshots) == 1, "the snapshot check errored"
     assert snapshots[0]["complete"] is False and snapshots[0]["verdict"] == "incomplete"
     assert [c["id"] for c in snapshots[0]["checks"]] == ["probe.fine"]
 
