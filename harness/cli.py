@@ -82,8 +82,11 @@ def main() -> None:
 @click.option("--seed", type=int, help="Seed for splits, training and bootstrap (overrides the config).")
 @click.option("--resume", is_flag=True, help="Keep checks already done in the output folder with the same inputs.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), help="Where the model runs.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["json", "html", "junit", "markdown"]),
+              help="Output format (repeatable); replaces output.formats. results.json is always written.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
-def run(config: str | None, suite: str | None, output: str | None, seed: int | None, resume: bool, device: str | None, quiet: bool) -> None:
+def run(config: str | None, suite: str | None, output: str | None, seed: int | None, resume: bool, device: str | None,
+        formats: tuple[str, ...], quiet: bool) -> None:
     """Run an audit. With no CONFIG: the default suite on the built-in model and data."""
 
     def body() -> int:
@@ -91,7 +94,7 @@ def run(config: str | None, suite: str | None, output: str | None, seed: int | N
         from harness.runner import Run, _apply_overrides
 
         parsed, source, base_dir = load_config(config)
-        parsed = _apply_overrides(parsed, output=output, seed=seed, device=device)
+        parsed = _apply_overrides(parsed, output=output, seed=seed, device=device, formats=formats or None)
         result = Run(parsed, source=source, base_dir=base_dir, suite=suite, resume=resume, quiet=quiet).execute()
         _print_summary(result, parsed.output.dir)
         return result.exit_code
@@ -113,8 +116,9 @@ def _print_summary(result: Any, folder: str) -> None:
 @main.command()
 @click.argument("results")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="HTML file to write (default: report.html beside RESULTS).")
-def report(results: str, output: str | None) -> None:
-    """Re-render the HTML report from a results.json alone."""
+@click.option("--pdf", "pdf", type=click.Path(dir_okay=False), help="Also print the report to this PDF with headless Chromium.")
+def report(results: str, output: str | None, pdf: str | None) -> None:
+    """Re-render the HTML report from a results.json alone (and optionally print it to PDF)."""
 
     def body() -> int:
         from pathlib import Path
@@ -127,6 +131,11 @@ def report(results: str, output: str | None) -> None:
         target = Path(output) if output else path.parent / "report.html"
         atomic_write_text(target, render_html(load_results(path), get_host()))
         click.echo(str(target))
+        if pdf:
+            from harness.pdf import print_pdf
+
+            print_pdf(target, Path(pdf))
+            click.echo(pdf)
         return 0
 
     _guard(body)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.errors import ConfigError
 
-OUTPUT_FORMATS: tuple[str, ...] = ("json", "html")
+OUTPUT_FORMATS: tuple[str, ...] = ("json", "html", "junit", "markdown")
 #: Names after ``builtin:`` that model.path / data.path accept, checked here so a
 #: typo is reported with the config's file name before any data or torch loads.
 BUILTIN_MODELS: tuple[str, ...] = ("builtin:tiny-bert",)
@@ -139,7 +139,7 @@ class OutputConfig(_Strict):
     """Where results go and in which formats."""
 
     dir: str = "audit-report"
-    formats: list[str] = Field(default_factory=lambda: list(OUTPUT_FORMATS))
+    formats: list[str] = Field(default_factory=lambda: ["json", "html"])
 
     @field_validator("formats")
     @classmethod

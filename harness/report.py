@@ -104,7 +104,7 @@ def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
 
 
 #: Output format -> file a writer produces (besides results.json).
-OUTPUT_FILES: dict[str, str] = {"html": "report.html"}
+OUTPUT_FILES: dict[str, str] = {"html": "report.html", "junit": "junit.xml", "markdown": "summary.md"}
 
 Writer = Callable[[AuditResult, Path, "PluginHost | None"], Path]
 
@@ -121,8 +121,24 @@ def write_html(result: AuditResult, folder: Path, host: "PluginHost | None" = No
     return path
 
 
-#: Output format -> writer. The compliance report, JUnit and Markdown writers plug in here.
-WRITERS: dict[str, Writer] = {"json": write_json, "html": write_html}
+def write_junit(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
+    from harness.junit import render_junit
+
+    path = folder / OUTPUT_FILES["junit"]
+    atomic_write_text(path, render_junit(normalized(result)))
+    return path
+
+
+def write_markdown(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
+    from harness.markdown import render_markdown
+
+    path = folder / OUTPUT_FILES["markdown"]
+    atomic_write_text(path, render_markdown(normalized(result)))
+    return path
+
+
+#: Output format -> writer.
+WRITERS: dict[str, Writer] = {"json": write_json, "html": write_html, "junit": write_junit, "markdown": write_markdown}
 
 
 def remove_stale_outputs(folder: Path) -> None:

@@ -37,10 +37,17 @@ def _digest(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _apply_overrides(config: AuditConfig, *, output: str | None, seed: int | None, device: str | None) -> AuditConfig:
+def _apply_overrides(
+    config: AuditConfig, *, output: str | None, seed: int | None, device: str | None, formats: "list[str] | tuple[str, ...] | None" = None
+) -> AuditConfig:
     update: dict[str, Any] = {}
-    if output is not None:
-        update["output"] = config.output.model_copy(update={"dir": output})
+    if output is not None or formats:
+        changes: dict[str, Any] = {}
+        if output is not None:
+            changes["dir"] = output
+        if formats:
+            changes["formats"] = ["json", *(f for f in dict.fromkeys(formats) if f != "json")]
+        update["output"] = config.output.model_copy(update=changes)
     if seed is not None:
         update["seed"] = seed
     if device is not None:
