@@ -22,13 +22,18 @@ setup: $(STAMP)
 # clinical-triage data, default suite; writes audit-report/.
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/harness run --output audit-report
-	@echo "open audit-report/report.html (results: audit-report/results.json)"
+	@echo "open audit-report/report.html (also: results.json, junit.xml, summary.md)"
 
-# Debian's chromium renders the report in a real (headless) browser in the tests.
+# Debian's chromium renders the report in a real (headless) browser in the tests
+# and prints it for `harness report --pdf`; poppler-utils' pdftotext reads the PDF back.
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "chromium could not be installed: the browser test will be skipped"; \
+	  || echo "chromium could not be installed: the browser and PDF tests will be skipped"; \
+	fi
+	@if ! command -v pdftotext >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	  || echo "poppler-utils (pdftotext) could not be installed: the PDF test will be skipped"; \
 	fi
 
 test: $(STAMP) chromium

@@ -139,7 +139,7 @@ class OutputConfig(_Strict):
     """Where results go and in which formats."""
 
     dir: str = "audit-report"
-    formats: list[str] = Field(default_factory=lambda: ["json", "html"])
+    formats: list[str] = Field(default_factory=lambda: list(OUTPUT_FORMATS))
 
     @field_validator("formats")
     @classmethod

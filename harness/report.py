@@ -31,6 +31,10 @@ class ReportSection:
     ``search_path`` is the folder holding the template (a plugin's own
     ``templates/``); template names should be prefixed with the plugin's name
     to avoid clashes, e.g. ``harness_accuracy/confusion.html``.
+
+    Placement: with ``check`` set, the section is shown inside that check's
+    block (charts, examples); with ``suite`` set, at the end of that suite's
+    section; with neither, as a section of its own after the suites.
     """
 
     title: str
@@ -38,6 +42,8 @@ class ReportSection:
     context: Mapping[str, Any] = field(default_factory=dict)
     search_path: str | None = None
     order: int = 100
+    check: str | None = None
+    suite: str | None = None
 
 
 def _format_number(value: Any, digits: int = 4) -> str:
@@ -60,7 +66,12 @@ def make_environment(search_paths: Sequence[str] = ()) -> "jinja2.Environment":
     import jinja2
 
     loader = jinja2.FileSystemLoader([str(resource_dir("templates")), *search_paths])
-    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    from harness.safety import finalize
+
+    env = jinja2.Environment(
+        loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, finalize=finalize,
+    )
     env.filters["num"] = _format_number
     env.globals["status_icon"] = STATUS_ICONS
     return env
@@ -89,18 +100,42 @@ def normalized(result: AuditResult) -> AuditResult:
 
 
 def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
+    """The compliance report: one self-contained, script-free, autoescaped HTML page."""
+    from markupsafe import Markup
+
+    from harness import report_view
+
     result = normalized(result)
     sections = collect_sections(result, host)
     env = make_environment([s.search_path for s in sections if s.search_path])
-    rendered_sections = [
-        {"title": s.title, "html": env.get_template(s.template).render(**s.context, result=result)}
-        for s in sections
-    ]
-    from markupsafe import Markup
+    suites = report_view.group_by_suite(result)
+    by_name = {suite.name: suite for suite in suites}
+    standalone = []
+    for section in sections:
+        # each partial escapes its own data (autoescape); its output is then trusted markup
+        html = Markup(env.get_template(section.template).render(**section.context, result=result))
+        item = {"title": section.title, "html": html}
+        if section.check and report_view.suite_of(section.check) in by_name:
+            by_name[report_view.suite_of(section.check)].check_sections.setdefault(section.check, []).append(item)
+        elif section.suite in by_name:
+            by_name[section.suite].sections.append(item)  # type: ignore[index]
+        else:
+            standalone.append(item)
+    from harness.safety import clean_text
 
-    for item in rendered_sections:
-        item["html"] = Markup(item["html"])  # already escaped by its own autoescaping template
-    return env.get_template("report.html").render(result=result, sections=rendered_sections)
+    page = env.get_template("report.html").render(
+        result=result,
+        verdict_sentence=report_view.verdict_sentence(result),
+        failed_gated=report_view.failed_gated(result),
+        suites=suites,
+        sections=standalone,
+        limitations=report_view.limitations(result),
+        mapping=report_view.regulatory_mapping(result),
+        clause_index=report_view.clause_index(result),
+        appendix=report_view.appendix(result),
+    )
+    # defence in depth: no template path (|e, Markup built from data) can slip a NUL or bidi control through
+    return clean_text(page)
 
 
 #: Output format -> file a writer produces (besides results.json).

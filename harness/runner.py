@@ -238,6 +238,7 @@ class Run:
             "packages": provenance.package_versions(plugin_dists),
             "plugins": [dataclasses.asdict(info) for info in self.host.plugin_infos()],
             "plugin_failures": [dataclasses.asdict(f) for f in self.host.failures],
+            "available_checks": {check_id: reg.plugin for check_id, reg in sorted(self.host.registry.checks.items())},
             "git": provenance.git_commit(self.base_dir),
         }
 

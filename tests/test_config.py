@@ -19,7 +19,7 @@ def test_defaults_audit_the_builtin_model_with_training() -> None:
     config = AuditConfig()
     assert config.model.path == "builtin:tiny-bert" and config.data.path == "builtin:clinical-triage"
     assert config.model.fine_tune is not None and config.model.fine_tune.epochs == 10
-    assert config.suite == "default" and config.output.formats == ["json", "html"]
+    assert config.suite == "default" and config.output.formats == ["json", "html", "junit", "markdown"]
     assert config.model.trust_remote_code is False and config.model.allow_pickle is False
 
 

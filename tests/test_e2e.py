@@ -21,7 +21,8 @@ def test_smoke_run_writes_complete_valid_results(smoke_run: SmokeRun) -> None:
     assert results["complete"] is True
     assert results["verdict"] == "pass" and results["exit_code"] == 0
     assert [c["id"] for c in results["checks"]] == ["accuracy.accuracy", "accuracy.calibration"]
-    assert (smoke_run.output / "report.html").is_file()
+    for name in ("report.html", "junit.xml", "summary.md"):
+        assert (smoke_run.output / name).is_file(), name
     assert "verdict: PASS" in smoke_run.cli.stdout
 
 

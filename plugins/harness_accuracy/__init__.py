@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).parent / "templates"
 
 ACCURACY_CLAUSES = (
-    "EU AI Act Art. 15(1), 15(3)",
+    "EU AI Act Art. 15(1)",
+    "EU AI Act Art. 15(3)",
     "EU AI Act Art. 13(3)(b)(ii)",
     "NIST AI RMF MEASURE 2.3",
     "ISO/IEC 42001 A.6.2.4",
@@ -137,6 +138,24 @@ class RocAucCheck(_AccuracyCheck):
     default_thresholds = {"roc_auc": Threshold(min=0.75)}
     metric_names = ("roc_auc",)
 
+    def run(self, ctx: "RunContext", options: AccuracyOptions) -> CheckResult:  # type: ignore[override]
+        import dataclasses
+
+        from harness_accuracy.metrics import roc_auc_per_class, roc_curve_binary
+
+        result = super().run(ctx, options)
+        data = ctx.require_data()
+        split = data.get(options.split or data.eval_split)
+        probs = ctx.require_predictor().probabilities(split.texts)  # type: ignore[union-attr]
+        evidence = dict(result.evidence)
+        evidence["per_class_auc"] = {name: _finite(float(v)) for name, v in zip(data.label_names, roc_auc_per_class(split.labels, probs))}  # type: ignore[union-attr]
+        if len(data.label_names) == 2:
+            fpr, tpr, _ = roc_curve_binary((split.labels == 1).astype(int), probs[:, 1])  # type: ignore[union-attr]
+            step = max(1, len(fpr) // 400)  # the curve at up to ~400 points is plenty for a chart
+            keep = sorted(set(range(0, len(fpr), step)) | {len(fpr) - 1})
+            evidence["roc_curve"] = {"fpr": [float(fpr[i]) for i in keep], "tpr": [float(tpr[i]) for i in keep], "positive_label": data.label_names[1]}
+        return dataclasses.replace(result, evidence=evidence)
+
 
 class CalibrationCheck(_AccuracyCheck):
     id = "accuracy.calibration"
@@ -165,24 +184,33 @@ def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
 
 @hookimpl
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
+    """Charts and tables inside the accuracy checks' blocks, drawn from their evidence alone."""
+    from harness import charts
     from harness.report import ReportSection
 
+    sections = []
+
+    def add(check_id: str, title: str, template: str, **context: Any) -> None:
+        sections.append(ReportSection(title=title, template=template, context=context, search_path=str(TEMPLATES), check=check_id))
+
     accuracy = result.check(AccuracyCheck.id)
+    if accuracy is not None and accuracy.evidence.get("confusion_matrix"):
+        labels = accuracy.evidence.get("labels", [])
+        add(AccuracyCheck.id, "Confusion matrix", "harness_accuracy/confusion.html", labels=labels,
+            confusion=accuracy.evidence["confusion_matrix"],
+            chart=charts.confusion_matrix_svg(accuracy.evidence["confusion_matrix"], labels))
     per_class = result.check(PerClassCheck.id)
+    if per_class is not None and per_class.evidence.get("per_class"):
+        rows = per_class.evidence["per_class"]
+        chart = charts.interval_bars_svg([(r["label"], r["recall"], None, None) for r in rows], xlabel="recall", title="Recall per class")
+        add(PerClassCheck.id, "Per class", "harness_accuracy/per_class.html", rows=rows, chart=chart)
+    roc = result.check(RocAucCheck.id)
+    if roc is not None and roc.evidence.get("roc_curve"):
+        curve = roc.evidence["roc_curve"]
+        add(RocAucCheck.id, "ROC curve", "harness_accuracy/roc.html", chart=charts.roc_svg(curve["fpr"], curve["tpr"]),
+            positive=curve.get("positive_label", ""))
     calibration = result.check(CalibrationCheck.id)
-    if accuracy is None and per_class is None and calibration is None:
-        return None
-    return [
-        ReportSection(
-            title="Accuracy details",
-            template="harness_accuracy/details.html",
-            context={
-                "confusion": accuracy.evidence.get("confusion_matrix") if accuracy else None,
-                "labels": (accuracy or per_class or calibration).evidence.get("labels", []),  # type: ignore[union-attr]
-                "per_class": per_class.evidence.get("per_class") if per_class else None,
-                "calibration": calibration.evidence.get("calibration") if calibration else None,
-            },
-            search_path=str(TEMPLATES),
-            order=10,
-        )
-    ]
+    if calibration is not None and calibration.evidence.get("calibration"):
+        bins = calibration.evidence["calibration"].get("bins", [])
+        add(CalibrationCheck.id, "Reliability diagram", "harness_accuracy/reliability.html", bins=bins, chart=charts.reliability_svg(bins))
+    return sections or None

@@ -1,0 +1,60 @@
+"""The regulation clauses checks can declare as the evidence they provide.
+
+Checks name clauses by identifier in their ``regulations`` attribute; the
+report looks up a one-line paraphrase here (from shared/REGULATION.md) so a
+reviewer sees what each clause asks without leaving the offline file.
+Paraphrases orient; they are not legal text. An identifier not listed here
+is still shown, without a paraphrase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Clause:
+    framework: str
+    clause: str
+    gist: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.framework} {self.clause}"
+
+
+_CLAUSES: tuple[Clause, ...] = (
+    Clause("EU AI Act", "Art. 9(6)-(8)", "Risk management: testing against prior defined metrics and thresholds before placing on the market."),
+    Clause("EU AI Act", "Art. 10(2)(f)-(g)", "Data governance: examine data for possible biases; measures to detect, prevent and mitigate them."),
+    Clause("EU AI Act", "Art. 10(5)", "Special categories of personal data processed strictly for bias detection, with safeguards."),
+    Clause("EU AI Act", "Art. 11 + Annex IV", "Technical documentation: description, data, metrics, testing logs."),
+    Clause("EU AI Act", "Art. 12", "Record-keeping: automatic logs over the system's lifetime."),
+    Clause("EU AI Act", "Art. 13(3)(b)(ii)", "Instructions for use state the tested levels of accuracy, robustness and cybersecurity."),
+    Clause("EU AI Act", "Art. 15(1)", "Appropriate levels of accuracy, robustness and cybersecurity."),
+    Clause("EU AI Act", "Art. 15(3)", "Levels of accuracy and the relevant accuracy metrics are declared."),
+    Clause("EU AI Act", "Art. 15(4)", "Resilience to errors, faults and inconsistencies."),
+    Clause("EU AI Act", "Art. 15(5)", "Resilience to AI-specific attacks: poisoning, adversarial examples, confidentiality attacks."),
+    Clause("NIST AI RMF", "MEASURE 1.1", "Approaches and metrics selected; what cannot be measured is documented."),
+    Clause("NIST AI RMF", "MEASURE 2.1", "Test sets, metrics and tools used during TEVV are documented."),
+    Clause("NIST AI RMF", "MEASURE 2.3", "Performance or assurance criteria are measured and demonstrated."),
+    Clause("NIST AI RMF", "MEASURE 2.5", "Validity and reliability demonstrated; limits of generalisability documented."),
+    Clause("NIST AI RMF", "MEASURE 2.7", "Security and resilience evaluated and documented."),
+    Clause("NIST AI RMF", "MEASURE 2.10", "Privacy risk examined and documented."),
+    Clause("NIST AI RMF", "MEASURE 2.11", "Fairness and bias evaluated; results documented."),
+    Clause("ISO/IEC 42001", "A.6.2.4", "AI system verification and validation."),
+    Clause("ISO/IEC 42001", "A.7", "Data for AI systems: quality and provenance."),
+    Clause("GDPR", "Art. 25", "Data protection by design (e.g. DP training, anonymisation)."),
+    Clause("GDPR", "Art. 35", "Data protection impact assessment."),
+)
+
+CATALOG: dict[str, Clause] = {clause.id: clause for clause in _CLAUSES}
+FRAMEWORKS: tuple[str, ...] = tuple(dict.fromkeys(clause.framework for clause in _CLAUSES))
+
+
+def describe(identifier: str) -> Clause:
+    """The catalogued clause, or one with an empty gist for an identifier we do not know."""
+    known = CATALOG.get(identifier)
+    if known is not None:
+        return known
+    framework = next((f for f in FRAMEWORKS if identifier.startswith(f + " ")), "")
+    return Clause(framework or "Other", identifier.removeprefix(framework).strip() if framework else identifier, "")
