@@ -12,7 +12,7 @@ from typing import Any
 
 PACKAGES: tuple[str, ...] = (
     "audit-harness", "torch", "transformers", "tokenizers", "safetensors", "numpy", "scipy",
-    "scikit-learn", "pandas", "pyarrow", "datasets", "pluggy", "pydantic", "jinja2", "click", "pyyaml",
+    "scikit-learn", "pandas", "pyarrow", "datasets", "pluggy", "pydantic", "jinja2", "click", "pyyaml", "matplotlib",
 )
 
 
