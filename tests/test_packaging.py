@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,8 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
+    # build from a clean copy: setuptools' build/ folder in the checkout keeps files
+    # deleted since the last build and would put them in the wheel
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", "audit-report*"))
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(source)],
         check=True, capture_output=True, text=True, timeout=300,
     )
     wheel = next(tmp_path.glob("audit_harness-*.whl"))
@@ -26,7 +31,10 @@ def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
         assert f"harness/suites/{suite.name}" in names
     assert "harness/schema/results.schema.json" in names
     assert "harness_accuracy/__init__.py" in names
-    assert "harness_accuracy/templates/harness_accuracy/details.html" in names
+    plugin_templates = ROOT / "plugins" / "harness_accuracy" / "templates"
+    for template in plugin_templates.rglob("*.html"):
+        assert f"harness_accuracy/templates/{template.relative_to(plugin_templates)}" in names
+    assert not any(n.endswith("details.html") for n in names)  # nothing stale
     assert "[harness]\naccuracy = harness_accuracy" in entry_points
     assert "[console_scripts]\nharness = harness.cli:main" in entry_points
     assert "Requires-Python: >=3.11" in metadata
