@@ -31,9 +31,12 @@ def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
         assert f"harness/suites/{suite.name}" in names
     assert "harness/schema/results.schema.json" in names
     assert "harness_accuracy/__init__.py" in names
-    plugin_templates = ROOT / "plugins" / "harness_accuracy" / "templates"
-    for template in plugin_templates.rglob("*.html"):
-        assert f"harness_accuracy/templates/{template.relative_to(plugin_templates)}" in names
+    for plugin in ("harness_accuracy", "harness_fairness"):
+        assert f"{plugin}/__init__.py" in names
+        plugin_templates = ROOT / "plugins" / plugin / "templates"
+        for template in plugin_templates.rglob("*.html"):
+            assert f"{plugin}/templates/{template.relative_to(plugin_templates)}" in names
+    assert "[harness]\naccuracy = harness_accuracy\nfairness = harness_fairness" in entry_points
     assert not any(n.endswith("details.html") for n in names)  # nothing stale
     assert "[harness]\naccuracy = harness_accuracy" in entry_points
     assert "[console_scripts]\nharness = harness.cli:main" in entry_points
