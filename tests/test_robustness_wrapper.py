@@ -1,0 +1,100 @@
+"""PredictorModelWrapper: same attack outcomes as TextAttack's stock HuggingFaceModelWrapper, faster."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from harness.models import ModelHandle, build_tiny_bert  # noqa: E402
+from harness.predict import Predictor  # noqa: E402
+from harness.synthetic import LABELS, SyntheticSpec, generate_clinical_triage  # noqa: E402
+from harness_robustness.offline import import_textattack  # noqa: E402
+from harness_robustness.wrapper import make_wrapper, predictor_wrapper_class  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def setup():
+    frame = generate_clinical_triage(SyntheticSpec(size=300))
+    texts = frame["text"].tolist()
+    labels = np.array([LABELS.index(label) for label in frame["label"]])
+    train_texts, train_labels = texts[:240], labels[:240]
+    model, tokenizer = build_tiny_bert(train_texts, LABELS, seed=0)
+    # A brief fine-tune so the attack has correct predictions to flip.
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    model.train()
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        for batch in np.array_split(rng.permutation(len(train_texts)), 15):
+            encoded = tokenizer([train_texts[i] for i in batch], padding=True, truncation=True, return_tensors="pt")
+            loss = model(**encoded, labels=torch.as_tensor(train_labels[batch])).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    model.eval()
+    handle = ModelHandle(model=model, tokenizer=tokenizer, device=torch.device("cpu"), source="builtin:tiny-bert", label_names=LABELS, max_length=128)
+    test = list(zip(texts[240:248], labels[240:248].tolist()))
+    return handle, test
+
+
+def _attack(wrapper, test):
+    textattack = import_textattack()
+    from textattack.attack_recipes import DeepWordBugGao2018
+
+    attack = DeepWordBugGao2018.build(wrapper)
+    dataset = textattack.datasets.Dataset([(text, int(label)) for text, label in test])
+    args = textattack.AttackArgs(num_examples=len(test), random_seed=0, query_budget=200, disable_stdout=True, silent=True)
+    start = time.perf_counter()
+    results = textattack.Attacker(attack, dataset, args).attack_dataset()
+    elapsed = time.perf_counter() - start
+    outcomes = [
+        (type(r).__name__, r.perturbed_result.attacked_text.text, r.perturbed_result.num_queries, r.original_result.output)
+        for r in results
+    ]
+    return outcomes, elapsed
+
+
+def test_outcomes_match_stock_wrapper(setup, capsys):
+    handle, test = setup
+    textattack = import_textattack()
+    stock = textattack.models.wrappers.HuggingFaceModelWrapper(handle.model, handle.tokenizer)
+    predictor = Predictor(handle)
+    ours = make_wrapper(predictor)
+
+    stock_outcomes, stock_time = _attack(stock, test)
+    our_outcomes, our_time = _attack(ours, test)
+
+    assert our_outcomes == stock_outcomes
+    kinds = {kind for kind, *_ in our_outcomes}
+    assert "SuccessfulAttackResult" in kinds, our_outcomes  # the attack did something
+    # A second attack on the same texts is served from the Predictor's cache.
+    forward_before = predictor.stats().forward_texts
+    again, again_time = _attack(make_wrapper(predictor), test)
+    assert again == stock_outcomes
+    stats = predictor.stats()
+    assert stats.cache_hits > 0
+    assert stats.forward_texts == forward_before
+    with capsys.disabled():
+        print(f"\n[attack timing] stock {stock_time:.2f}s, predictor {our_time:.2f}s "
+              f"({stock_time / our_time:.1f}x), predictor cached rerun {again_time:.2f}s; {stats}")
+
+
+def test_wrapper_interface(setup):
+    handle, test = setup
+    textattack = import_textattack()
+    predictor = Predictor(handle)
+    wrapper = make_wrapper(predictor)
+    assert isinstance(wrapper, textattack.models.wrappers.ModelWrapper)
+    assert isinstance(wrapper, predictor_wrapper_class())
+    assert wrapper.model is handle.model and wrapper.tokenizer is handle.tokenizer
+    texts = [text for text, _ in test[:3]]
+    out = wrapper(texts)
+    stock = textattack.models.wrappers.HuggingFaceModelWrapper(handle.model, handle.tokenizer)(texts)
+    assert isinstance(out, torch.Tensor) and out.dtype == stock.dtype and out.shape == stock.shape
+    assert torch.allclose(out, stock, atol=1e-5)
+    assert wrapper.tokenize(texts) == stock.tokenize(texts) if hasattr(stock, "tokenize") else True
+    with pytest.raises(NotImplementedError, match="gradient"):
+        wrapper.get_grad(texts[0])
