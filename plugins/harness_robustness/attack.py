@@ -1,0 +1,224 @@
+"""Run a TextAttack recipe on a seeded, class-stratified sample and summarise it.
+
+The sample is attacked in chunks of :data:`CHUNK_SIZE` examples; each chunk gets its
+own seed derived from ``(seed, chunk index)`` and a cleared attack cache, so a
+chunk's results do not depend on which chunks ran before it. With
+``checkpoint_dir`` every finished chunk is written there as JSON (atomically) and
+a re-run loads finished chunks and attacks only the missing ones: resumed and
+uninterrupted runs give identical per-example results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from harness.stats import wilson_interval
+from harness_robustness.offline import import_textattack
+from harness_robustness.recipes import build_attack, describe
+from harness_robustness.wrapper import make_wrapper
+
+__all__ = ["AttackOutcome", "CHUNK_SIZE", "stratified_sample", "run_attack", "summarise", "chunk_seed"]
+
+CHUNK_SIZE = 10
+
+
+@dataclass(frozen=True)
+class AttackOutcome:
+    recipe: str
+    components: dict
+    query_budget: int | None
+    examples: int
+    succeeded: int
+    failed: int
+    skipped: int
+    original_accuracy: float
+    original_accuracy_interval: tuple | None
+    accuracy_under_attack: float
+    accuracy_under_attack_interval: tuple | None
+    attack_success_rate: float | None
+    attack_success_rate_interval: tuple | None
+    avg_words_perturbed: float | None
+    avg_queries: float | None
+    successes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def stratified_sample(labels: Sequence[Any], n: int, seed: int) -> list[int]:
+    """``n`` indices (sorted) drawn per class in proportion to class size; deterministic for a seed.
+
+    Largest-remainder allocation, every class gets at least one when ``n`` allows;
+    all indices when ``n >= len(labels)``.
+    """
+    labels = list(labels)
+    total = len(labels)
+    if n >= total:
+        return list(range(total))
+    if n <= 0:
+        return []
+    classes = sorted(set(labels), key=lambda x: (str(type(x)), x))
+    members = {c: [i for i, label in enumerate(labels) if label == c] for c in classes}
+    exact = {c: n * len(members[c]) / total for c in classes}
+    quota = {c: int(exact[c]) for c in classes}
+    if n >= len(classes):
+        for c in classes:
+            quota[c] = max(quota[c], 1)
+    while sum(quota.values()) > n:  # the minimum-one rule overshot: take from the largest quota
+        c = max(classes, key=lambda k: (quota[k] - exact[k], quota[k]))
+        quota[c] -= 1
+    for c in sorted(classes, key=lambda k: exact[k] - quota[k], reverse=True):
+        if sum(quota.values()) >= n:
+            break
+        if quota[c] < len(members[c]):
+            quota[c] += 1
+    rng = np.random.default_rng(seed)
+    chosen: list[int] = []
+    for c in classes:
+        picked = rng.permutation(len(members[c]))[: quota[c]]
+        chosen.extend(members[c][i] for i in picked)
+    return sorted(chosen)
+
+
+def chunk_seed(seed: int, chunk: int) -> int:
+    return int(np.random.SeedSequence([int(seed), int(chunk)]).generate_state(1)[0] % (2**31 - 1))
+
+
+def _label(label_names: Sequence[str], value: Any) -> Any:
+    try:
+        return label_names[int(value)]
+    except (TypeError, ValueError, IndexError):
+        return value
+
+
+def _record(index: int, result: Any, label_names: Sequence[str]) -> dict[str, Any]:
+    kind = type(result).__name__
+    status = {"SuccessfulAttackResult": "succeeded", "SkippedAttackResult": "skipped"}.get(kind, "failed")
+    original = result.original_result.attacked_text
+    perturbed = result.perturbed_result.attacked_text
+    record: dict[str, Any] = {
+        "index": int(index),
+        "status": status,
+        "original": original.text,
+        "perturbed": perturbed.text,
+        "original_label": _label(label_names, result.original_result.output),
+        "perturbed_label": _label(label_names, result.perturbed_result.output),
+        "num_queries": int(result.perturbed_result.num_queries),
+    }
+    if status == "succeeded":
+        changed = sorted(original.all_words_diff(perturbed))
+        old_words, new_words = original.words, perturbed.words
+        record["changed"] = [
+            [int(i), old_words[i] if i < len(old_words) else "", new_words[i] if i < len(new_words) else ""] for i in changed
+        ]
+        record["words_perturbed"] = len(changed) / max(1, len(old_words))
+    return record
+
+
+def _attack_chunk(attack: Any, pairs: list[tuple[str, int]], seed: int, query_budget: int | None) -> list[Any]:
+    """Attack one chunk with a fresh cache and its own seed; returns TextAttack results in order."""
+    textattack = import_textattack()
+    attack.clear_cache()
+    dataset = textattack.datasets.Dataset(pairs)
+    args = textattack.AttackArgs(
+        num_examples=len(pairs), random_seed=seed, query_budget=query_budget, disable_stdout=True, silent=True
+    )
+    return list(textattack.Attacker(attack, dataset, args).attack_dataset())
+
+
+def _interval(successes: int, trials: int) -> tuple | None:
+    interval = wilson_interval(successes, trials)
+    return None if interval is None else (interval.low, interval.high)
+
+
+def summarise(recipe: str, components: dict, query_budget: int | None, records: list[dict]) -> AttackOutcome:
+    """Metrics of per-example records (as written by the chunks)."""
+    n = len(records)
+    succeeded = sum(r["status"] == "succeeded" for r in records)
+    failed = sum(r["status"] == "failed" for r in records)
+    skipped = n - succeeded - failed
+    attacked = succeeded + failed
+    shares = [r["words_perturbed"] for r in records if r["status"] == "succeeded"]
+    queries = [r["num_queries"] for r in records if r["status"] != "skipped"]
+    successes = [
+        {k: r[k] for k in ("original", "perturbed", "changed", "original_label", "perturbed_label")}
+        for r in records
+        if r["status"] == "succeeded"
+    ]
+    return AttackOutcome(
+        recipe=recipe,
+        components=components,
+        query_budget=query_budget,
+        examples=n,
+        succeeded=succeeded,
+        failed=failed,
+        skipped=skipped,
+        original_accuracy=attacked / n if n else float("nan"),
+        original_accuracy_interval=_interval(attacked, n),
+        accuracy_under_attack=failed / n if n else float("nan"),
+        accuracy_under_attack_interval=_interval(failed, n),
+        attack_success_rate=succeeded / attacked if attacked else None,
+        attack_success_rate_interval=_interval(succeeded, attacked),
+        avg_words_perturbed=float(np.mean(shares)) if shares else None,
+        avg_queries=float(np.mean(queries)) if queries else None,
+        successes=successes,
+    )
+
+
+def _chunk_key(recipe: str, query_budget: int | None, seed: int, chunk: int, pairs: list[tuple[str, int]]) -> str:
+    payload = json.dumps([recipe, query_budget, seed, chunk, pairs], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def _write_atomic(path: Path, data: Any) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def run_attack(
+    texts: Sequence[str],
+    labels: Sequence[int],
+    label_names: Sequence[str],
+    predictor: Any,
+    *,
+    recipe: str,
+    examples: int = 100,
+    query_budget: int | None = None,
+    seed: int = 0,
+    checkpoint_dir: str | os.PathLike | None = None,
+) -> AttackOutcome:
+    """Attack a class-stratified sample of ``examples`` texts with ``recipe`` through ``predictor``."""
+    labels = [int(x) for x in labels]
+    sample = stratified_sample(labels, examples, seed)
+    attack = build_attack(recipe, make_wrapper(predictor))
+    components = describe(attack)
+    directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+    records: list[dict] = []
+    for chunk, start in enumerate(range(0, len(sample), CHUNK_SIZE)):
+        indices = sample[start : start + CHUNK_SIZE]
+        pairs = [(str(texts[i]), labels[i]) for i in indices]
+        path = None
+        if directory is not None:
+            path = directory / f"chunk-{chunk:05d}-{_chunk_key(recipe, query_budget, seed, chunk, pairs)}.json"
+            if path.is_file():
+                try:
+                    records.extend(json.loads(path.read_text(encoding="utf-8")))
+                    continue
+                except (OSError, json.JSONDecodeError):
+                    pass  # unreadable checkpoint: attack the chunk again
+        results = _attack_chunk(attack, pairs, chunk_seed(seed, chunk), query_budget)
+        chunk_records = [_record(i, r, label_names) for i, r in zip(indices, results)]
+        if path is not None:
+            _write_atomic(path, chunk_records)
+        records.extend(chunk_records)
+    return summarise(recipe, components, query_budget, records)
