@@ -32,7 +32,7 @@ def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
     assert "harness/schema/results.schema.json" in names
     assert "harness_accuracy/__init__.py" in names
     assert "harness_robustness/offline.py" in names
-    for plugin in ("harness_accuracy", "harness_fairness"):
+    for plugin in ("harness_accuracy", "harness_fairness", "harness_robustness"):
         assert f"{plugin}/__init__.py" in names
         plugin_templates = ROOT / "plugins" / plugin / "templates"
         for template in plugin_templates.rglob("*.html"):

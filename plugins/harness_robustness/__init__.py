@@ -1,8 +1,141 @@
-"""Adversarial robustness with TextAttack (in progress; not registered as a plugin yet).
+"""Built-in adversarial robustness suite (TextAttack): how easily do small edits flip the classifier?
 
-So far: ``offline.import_textattack()`` imports TextAttack with no download and
-without clobbering the user's HF_HOME, and ``wrapper.make_wrapper(predictor)``
-sends TextAttack's queries through the run's shared Predictor (same attack
-outcomes as the stock HuggingFaceModelWrapper, tested). The checks, recipes,
-checkpointing and report section of issue 5 come next.
+The attack runs on a seeded, class-stratified sample of the evaluation split,
+with TextAttack's own recipes, through the run's shared Predictor
+(``wrapper.py``), TextAttack imported offline (``offline.py``). Recipes that
+need downloaded resources end at once as ``error`` naming what is missing
+(``recipes.py``). Progress is checkpointed per chunk of examples under the
+output folder, so ``harness run --resume`` continues an interrupted attack.
 """
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from pydantic import Field
+
+from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimpl
+from harness.stats import Interval
+
+if TYPE_CHECKING:
+    from harness.context import RunContext
+    from harness.report import ReportSection
+    from harness.results import AuditResult
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+ROBUSTNESS_CLAUSES = (
+    "EU AI Act Art. 15(1)",
+    "EU AI Act Art. 15(4)",
+    "EU AI Act Art. 15(5)",
+    "EU AI Act Art. 13(3)(b)(ii)",
+    "NIST AI RMF MEASURE 2.7",
+)
+
+
+class AttackOptions(CheckOptions):
+    recipe: str = Field("deepwordbug", description="TextAttack recipe (offline: deepwordbug, pruthi, char-swap, qwerty, char-insert-delete)")
+    examples: int = Field(100, ge=1, le=100_000, description="class-stratified sample of the evaluation split")
+    query_budget: int | None = Field(None, ge=1, description="model queries allowed per example")
+
+
+def attack_outcome(ctx: "RunContext", options: AttackOptions) -> Any:
+    """The run's attack for these options, done once and shared by the robustness checks."""
+    from harness_robustness.attack import run_attack
+
+    key = ("harness_robustness.attack", options.recipe, options.examples, options.query_budget)
+    if key not in ctx.extra:
+        data = ctx.require_data()
+        split = data.eval
+        checkpoints = ctx.output_dir / "checkpoints" / "robustness" / options.recipe
+        ctx.extra[key] = run_attack(
+            split.texts, split.labels, data.label_names, ctx.require_predictor(),
+            recipe=options.recipe, examples=options.examples, query_budget=options.query_budget,
+            seed=int(ctx.rng(f"robustness:{options.recipe}").integers(0, 2**31 - 1)), checkpoint_dir=checkpoints,
+        )
+    return ctx.extra[key]
+
+
+def _interval(bounds: Any) -> Interval | None:
+    return Interval(bounds[0], bounds[1], method="wilson") if bounds else None
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+class _AttackCheck(Check):
+    Options = AttackOptions
+    regulations = ROBUSTNESS_CLAUSES
+
+    def run(self, ctx: "RunContext", options: AttackOptions) -> CheckResult:  # type: ignore[override]
+        outcome = attack_outcome(ctx, options)
+        metrics = [
+            Metric("attack_success_rate", _finite(outcome.attack_success_rate), _interval(outcome.attack_success_rate_interval)),
+            Metric("accuracy_under_attack", _finite(outcome.accuracy_under_attack), _interval(outcome.accuracy_under_attack_interval)),
+            Metric("original_accuracy", _finite(outcome.original_accuracy), _interval(outcome.original_accuracy_interval)),
+            Metric("avg_words_perturbed", _finite(outcome.avg_words_perturbed), description="mean share of words changed in successful attacks"),
+            Metric("avg_queries", _finite(outcome.avg_queries)),
+        ]
+        metrics.sort(key=lambda m: m.name != self.primary_metric)  # the gated metric first
+        rate = outcome.attack_success_rate
+        message = (
+            f"{options.recipe}: {outcome.succeeded} of {outcome.succeeded + outcome.failed} attacked examples flipped"
+            + (f" (success rate {rate:.3f})" if rate is not None else "")
+            + f"; {outcome.skipped} already misclassified were skipped"
+        )
+        return self.result(metrics=metrics, evidence=outcome.to_dict(), message=message)
+
+
+class AttackSuccessRate(_AttackCheck):
+    id = "robustness.attack_success_rate"
+    title = "Adversarial attack success rate"
+    description = "Share of correctly classified examples whose prediction a TextAttack recipe flips with small edits."
+    primary_metric = "attack_success_rate"
+    default_thresholds = {"attack_success_rate": Threshold(max=0.5)}
+
+
+class AccuracyUnderAttack(_AttackCheck):
+    id = "robustness.accuracy_under_attack"
+    title = "Accuracy under attack"
+    description = "Accuracy on the attacked sample after the attack (examples it could not flip)."
+    primary_metric = "accuracy_under_attack"
+    default_thresholds = {"accuracy_under_attack": Threshold(min=0.3)}
+
+
+CHECKS = (AttackSuccessRate, AccuracyUnderAttack)
+
+
+@hookimpl
+def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
+    for check in CHECKS:
+        register(check)
+
+
+def _segments(original: str, perturbed: str) -> list[tuple[str, bool]]:
+    """The perturbed text as segments with changed words flagged (escaped by the template)."""
+    import difflib
+    import re
+
+    a, b = re.findall(r"\S+|\s+", original), re.findall(r"\S+|\s+", perturbed)
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    return [("".join(b[j1:j2]), op != "equal") for op, _, _, j1, j2 in matcher.get_opcodes() if j2 > j1]
+
+
+@hookimpl
+def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
+    """The attack's budget and components, and its successful examples with the changed words marked."""
+    from harness.report import ReportSection
+
+    check = result.check(AttackSuccessRate.id) or result.check(AccuracyUnderAttack.id)
+    if check is None or "successes" not in check.evidence:
+        return None
+    evidence = check.evidence
+    examples = [{**s, "segments": _segments(s["original"], s["perturbed"])} for s in evidence.get("successes", [])[:20]]
+    return [ReportSection(
+        title="Attack and examples", template="harness_robustness/attack.html",
+        context={"evidence": evidence, "examples": examples, "shown": len(examples)},
+        search_path=str(TEMPLATES), check=check.id,
+    )]
