@@ -19,6 +19,7 @@ import math
 import re
 from typing import Any, Mapping
 
+from harness.junit import _get  # one nested-lookup helper for both machine outputs
 from harness.results import AuditResult, CheckResult, Metric
 
 __all__ = ["render_markdown", "md_escape", "clean_text"]
@@ -176,14 +177,6 @@ def _counts_sentence(result: AuditResult) -> str:
     if not result.complete:
         sentence += " The run did not finish, so these results are partial."
     return sentence
-
-
-def _get(mapping: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(mapping, Mapping):
-            return None
-        mapping = mapping.get(key)
-    return mapping
 
 
 def _provenance_line(result: AuditResult) -> str:

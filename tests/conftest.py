@@ -74,3 +74,35 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> SmokeRun:
     cli = run_cli("run", str(config), cwd=folder)
     assert cli.returncode == 0, cli.stderr + cli.stdout
     return SmokeRun(folder, folder / "out", cli)
+
+
+@pytest.fixture(scope="session")
+def tiny_attack_model() -> tuple[Any, list[str], list[int]]:
+    """A briefly trained tiny BERT (so attacks have correct predictions to flip) and 60 held-out notes.
+
+    Shared by the robustness tests: ``(handle, texts, labels)``.
+    """
+    import numpy as np
+    import torch
+
+    from harness.models import ModelHandle, build_tiny_bert
+    from harness.synthetic import LABELS, SyntheticSpec, generate_clinical_triage
+
+    frame = generate_clinical_triage(SyntheticSpec(size=300))
+    texts = frame["text"].tolist()
+    labels = np.array([LABELS.index(label) for label in frame["label"]])
+    train_texts, train_labels = texts[:240], labels[:240]
+    model, tokenizer = build_tiny_bert(train_texts, LABELS, seed=0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
+    model.train()
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        for batch in np.array_split(rng.permutation(len(train_texts)), 15):
+            encoded = tokenizer([train_texts[i] for i in batch], padding=True, truncation=True, return_tensors="pt")
+            loss = model(**encoded, labels=torch.as_tensor(train_labels[batch])).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    model.eval()
+    handle = ModelHandle(model=model, tokenizer=tokenizer, device=torch.device("cpu"), source="builtin:tiny-bert", label_names=LABELS, max_length=128)
+    return handle, texts[240:], labels[240:].tolist()

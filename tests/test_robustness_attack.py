@@ -20,25 +20,9 @@ from harness_robustness.recipes import OFFLINE_RECIPES, RECIPES, ResourceMissing
 
 
 @pytest.fixture(scope="module")
-def setup():
-    frame = generate_clinical_triage(SyntheticSpec(size=300))
-    texts = frame["text"].tolist()
-    labels = np.array([LABELS.index(label) for label in frame["label"]])
-    train_texts, train_labels = texts[:240], labels[:240]
-    model, tokenizer = build_tiny_bert(train_texts, LABELS, seed=0)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    model.train()
-    rng = np.random.default_rng(0)
-    for _ in range(3):
-        for batch in np.array_split(rng.permutation(len(train_texts)), 15):
-            encoded = tokenizer([train_texts[i] for i in batch], padding=True, truncation=True, return_tensors="pt")
-            loss = model(**encoded, labels=torch.as_tensor(train_labels[batch])).loss
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    model.eval()
-    handle = ModelHandle(model=model, tokenizer=tokenizer, device=torch.device("cpu"), source="builtin:tiny-bert", label_names=LABELS, max_length=128)
-    return Predictor(handle), texts[240:], labels[240:].tolist()
+def setup(tiny_attack_model):
+    handle, texts, labels = tiny_attack_model
+    return Predictor(handle), texts, labels
 
 
 def _wilson(k, n):

@@ -17,27 +17,9 @@ from harness_robustness.wrapper import make_wrapper, predictor_wrapper_class  # 
 
 
 @pytest.fixture(scope="module")
-def setup():
-    frame = generate_clinical_triage(SyntheticSpec(size=300))
-    texts = frame["text"].tolist()
-    labels = np.array([LABELS.index(label) for label in frame["label"]])
-    train_texts, train_labels = texts[:240], labels[:240]
-    model, tokenizer = build_tiny_bert(train_texts, LABELS, seed=0)
-    # A brief fine-tune so the attack has correct predictions to flip.
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    model.train()
-    rng = np.random.default_rng(0)
-    for _ in range(3):
-        for batch in np.array_split(rng.permutation(len(train_texts)), 15):
-            encoded = tokenizer([train_texts[i] for i in batch], padding=True, truncation=True, return_tensors="pt")
-            loss = model(**encoded, labels=torch.as_tensor(train_labels[batch])).loss
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    model.eval()
-    handle = ModelHandle(model=model, tokenizer=tokenizer, device=torch.device("cpu"), source="builtin:tiny-bert", label_names=LABELS, max_length=128)
-    test = list(zip(texts[240:248], labels[240:248].tolist()))
-    return handle, test
+def setup(tiny_attack_model):
+    handle, texts, labels = tiny_attack_model
+    return handle, list(zip(texts[:8], labels[:8]))
 
 
 def _attack(wrapper, test):

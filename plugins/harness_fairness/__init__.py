@@ -345,23 +345,12 @@ def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
         register(check)
 
 
-def _marked(original: str, swapped: str) -> list[tuple[str, bool]]:
-    """Swapped text as segments, changed words flagged, for <mark> in the report (escaped there)."""
-    import difflib
-    import re
-
-    a, b = re.findall(r"\S+|\s+", original), re.findall(r"\S+|\s+", swapped)
-    segments: list[tuple[str, bool]] = []
-    for op, _, _, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        segments.append(("".join(b[j1:j2]), op != "equal"))
-    return [s for s in segments if s[0]]
-
-
 @hookimpl
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """Per-group bars with interval whiskers, and the worst counterfactual examples with changed words marked."""
     from harness import charts
     from harness.report import ReportSection
+    from harness.textdiff import marked_segments
 
     sections = []
     groups = result.check(GroupMetricsCheck.id)
@@ -379,7 +368,7 @@ def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSect
         examples = []
         for attribute in counterfactual.evidence["attributes"]:
             for example in attribute.get("worst", []):
-                examples.append({**example, "attribute": attribute["attribute"], "segments": _marked(example["original"], example["swapped"])})
+                examples.append({**example, "attribute": attribute["attribute"], "segments": marked_segments(example["original"], example["swapped"])})
         sections.append(ReportSection(title="Worst counterfactual examples", template="harness_fairness/counterfactual.html",
                                       context={"examples": examples}, search_path=str(TEMPLATES), check=CounterfactualCheck.id))
     return sections or None

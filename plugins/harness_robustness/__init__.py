@@ -114,26 +114,17 @@ def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
         register(check)
 
 
-def _segments(original: str, perturbed: str) -> list[tuple[str, bool]]:
-    """The perturbed text as segments with changed words flagged (escaped by the template)."""
-    import difflib
-    import re
-
-    a, b = re.findall(r"\S+|\s+", original), re.findall(r"\S+|\s+", perturbed)
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    return [("".join(b[j1:j2]), op != "equal") for op, _, _, j1, j2 in matcher.get_opcodes() if j2 > j1]
-
-
 @hookimpl
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """The attack's budget and components, and its successful examples with the changed words marked."""
     from harness.report import ReportSection
+    from harness.textdiff import marked_segments
 
     check = result.check(AttackSuccessRate.id) or result.check(AccuracyUnderAttack.id)
     if check is None or "successes" not in check.evidence:
         return None
     evidence = check.evidence
-    examples = [{**s, "segments": _segments(s["original"], s["perturbed"])} for s in evidence.get("successes", [])[:20]]
+    examples = [{**s, "segments": marked_segments(s["original"], s["perturbed"])} for s in evidence.get("successes", [])[:20]]
     return [ReportSection(
         title="Attack and examples", template="harness_robustness/attack.html",
         context={"evidence": evidence, "examples": examples, "shown": len(examples)},
