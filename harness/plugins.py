@@ -29,7 +29,7 @@ from harness.checks import Check, CheckRegistry
 
 ENTRY_POINT_GROUP = "harness"
 #: Entry-point names of the built-in plugins (declared in pyproject.toml).
-DEFAULT_PLUGINS: tuple[str, ...] = ("accuracy", "fairness", "robustness")
+DEFAULT_PLUGINS: tuple[str, ...] = ("accuracy", "fairness", "robustness", "privacy")
 
 
 @dataclass(frozen=True)
