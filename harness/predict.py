@@ -114,7 +114,8 @@ class Predictor:
         lengths = [len(ids) for ids in input_ids]
         out: list[np.ndarray | None] = [None] * len(texts)
         was_training = model.training
-        model.eval()
+        if was_training:  # eval()/train() walk every module: skip them when already in eval mode (attacks call this per query)
+            model.eval()
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _nullcontext()
         try:
             with torch.inference_mode(), autocast:
@@ -125,7 +126,8 @@ class Predictor:
                     for row, index in zip(logits, batch):
                         out[index] = row
         finally:
-            model.train(was_training)
+            if was_training:
+                model.train(True)
         self._forward_texts += len(texts)
         return out  # type: ignore[return-value]
 

@@ -99,13 +99,13 @@ def test_checkpoint_resume(setup, tmp_path, monkeypatch):
     predictor, texts, labels = setup
     kwargs = dict(recipe="char-swap", examples=25, query_budget=200, seed=1)
     calls = []
-    real = attack_module._attack_chunk
+    real = attack_module.attack_pairs
 
     def counting(attack, pairs, seed, budget):
         calls.append(seed)
         return real(attack, pairs, seed, budget)
 
-    monkeypatch.setattr(attack_module, "_attack_chunk", counting)
+    monkeypatch.setattr(attack_module, "attack_pairs", counting)
     full = run_attack(texts, labels, LABELS, predictor, **kwargs)
     assert len(calls) == 3
     calls.clear()

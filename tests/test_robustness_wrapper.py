@@ -80,3 +80,31 @@ def test_wrapper_interface(setup):
     assert wrapper.tokenize(texts) == stock.tokenize(texts) if hasattr(stock, "tokenize") else True
     with pytest.raises(NotImplementedError, match="gradient"):
         wrapper.get_grad(texts[0])
+
+
+def test_harness_attack_path_matches_stock_and_restores_textattack(setup):
+    """attack_pairs (memoised word splitting + Predictor) gives the stock Attacker's outcomes, query counts included."""
+    from textattack.attack_recipes import DeepWordBugGao2018
+    from textattack.shared import attacked_text
+
+    from harness_robustness.attack import attack_pairs
+    from harness_robustness.speedups import fast_text_ops
+
+    handle, test = setup
+    textattack = import_textattack()
+    stock_outcomes, _ = _attack(textattack.models.wrappers.HuggingFaceModelWrapper(handle.model, handle.tokenizer), test)
+    original = attacked_text.words_from_text
+    results = attack_pairs(DeepWordBugGao2018.build(make_wrapper(Predictor(handle))), list(test), seed=0, query_budget=200)
+    ours = [(type(r).__name__, r.perturbed_result.attacked_text.text, r.perturbed_result.num_queries, r.original_result.output)
+            for r in results]
+    assert ours == stock_outcomes
+    assert attacked_text.words_from_text is original  # the memo is scoped to the harness's attacks
+    with fast_text_ops():
+        memo = attacked_text.words_from_text
+        assert memo is not original
+        text = "Pt's BP 120/80, e-mail x@y.org; follow-up in 2 wks."
+        first = memo(text)
+        first.append("mutated")  # callers get a fresh list each time
+        assert memo(text) == original(text)
+        assert memo(text, ["BP"]) == original(text, ["BP"])
+    assert attacked_text.words_from_text is original

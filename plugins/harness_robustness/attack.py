@@ -22,9 +22,10 @@ import numpy as np
 from harness.stats import wilson_interval
 from harness_robustness.offline import import_textattack
 from harness_robustness.recipes import build_attack, describe
+from harness_robustness.speedups import fast_text_ops
 from harness_robustness.wrapper import make_wrapper
 
-__all__ = ["AttackOutcome", "CHUNK_SIZE", "stratified_sample", "run_attack", "summarise", "chunk_seed"]
+__all__ = ["AttackOutcome", "CHUNK_SIZE", "attack_pairs", "stratified_sample", "run_attack", "summarise", "chunk_seed"]
 
 CHUNK_SIZE = 10
 
@@ -122,15 +123,21 @@ def _record(index: int, result: Any, label_names: Sequence[str]) -> dict[str, An
     return record
 
 
-def _attack_chunk(attack: Any, pairs: list[tuple[str, int]], seed: int, query_budget: int | None) -> list[Any]:
-    """Attack one chunk with a fresh cache and its own seed; returns TextAttack results in order."""
+def attack_pairs(attack: Any, pairs: list[tuple[str, int]], seed: int, query_budget: int | None = None) -> list[Any]:
+    """Attack ``(text, label)`` pairs in order with a fresh cache and ``seed``; TextAttack results in order.
+
+    Exactly what ``Attacker(attack, Dataset(pairs), AttackArgs(random_seed=seed))``
+    does, with TextAttack's word splitting memoised (:func:`fast_text_ops`), so
+    the outcomes are those of a stock run with the same seed.
+    """
     textattack = import_textattack()
     attack.clear_cache()
     dataset = textattack.datasets.Dataset(pairs)
     args = textattack.AttackArgs(
         num_examples=len(pairs), random_seed=seed, query_budget=query_budget, disable_stdout=True, silent=True
     )
-    return list(textattack.Attacker(attack, dataset, args).attack_dataset())
+    with fast_text_ops():
+        return list(textattack.Attacker(attack, dataset, args).attack_dataset())
 
 
 def _interval(successes: int, trials: int) -> tuple | None:
@@ -216,7 +223,7 @@ def run_attack(
                     continue
                 except (OSError, json.JSONDecodeError):
                     pass  # unreadable checkpoint: attack the chunk again
-        results = _attack_chunk(attack, pairs, chunk_seed(seed, chunk), query_budget)
+        results = attack_pairs(attack, pairs, chunk_seed(seed, chunk), query_budget)
         chunk_records = [_record(i, r, label_names) for i, r in zip(indices, results)]
         if path is not None:
             _write_atomic(path, chunk_records)
