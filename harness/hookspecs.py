@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import click
 
     from harness.checks import Check
-    from harness.config import DataConfig, ModelConfig
+    from harness.config import AuditConfig, DataConfig, ModelConfig
     from harness.context import RunContext
     from harness.data import DatasetBundle
     from harness.models import ModelHandle
@@ -126,6 +126,20 @@ def harness_run_done(result: "AuditResult", ctx: "RunContext") -> None:
 
     :param result: the audit result of the whole run.
     :param ctx: the run context of this run.
+    """
+
+
+@hookspec
+def harness_validate_config(config: "AuditConfig") -> None:
+    """Check plugin-specific settings before anything is loaded or written.
+
+    The core validates the config it knows; keys it keeps for plugins (such
+    as ``model.fine_tune.dp`` or ``model.fine_tune.adversarial_augment``) are
+    checked here. Raise :class:`harness.errors.ConfigError` with a one-line
+    message naming the key (``model.fine_tune.dp.delta: ...``): the run stops
+    with exit code 2 before data, model or outputs are touched.
+
+    :param config: the whole validated audit config.
     """
 
 

@@ -53,7 +53,7 @@ def test_offline_recipe_runs(setup, recipe):
             assert s["changed"] and s["original"] != s["perturbed"]
             assert s["original_label"] in LABELS and s["perturbed_label"] != s["original_label"]
     else:
-        assert out.avg_words_perturbed is None
+        assert out.avg_words_perturbed == (0.0 if attacked else None)
     assert set(out.components) == {"transformation", "constraints", "goal_function", "search_method"}
     json.dumps(out.to_dict())
 
@@ -66,11 +66,12 @@ def test_summarise_without_successes():
     ]
     out = summarise("x", {}, None, records)
     assert (out.succeeded, out.failed, out.skipped) == (0, 2, 1)
-    assert out.avg_words_perturbed is None and out.successes == []
+    assert out.avg_words_perturbed == 0.0 and out.successes == []  # defined: every attack failed, no word changed
     assert out.attack_success_rate == 0.0 and out.attack_success_rate_interval == _wilson(0, 2)
     assert out.avg_queries == 15.0
     none = summarise("x", {}, None, [{"status": "skipped", "num_queries": 0}])
     assert none.attack_success_rate is None and none.attack_success_rate_interval is None
+    assert none.avg_words_perturbed is None  # nothing was attacked
 
 
 def test_resource_recipe_fails_fast_and_unknown_recipe():

@@ -20,7 +20,10 @@ from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimp
 from harness.stats import Interval
 
 if TYPE_CHECKING:
+    from harness.config import AuditConfig, ModelConfig
     from harness.context import RunContext
+    from harness.data import DatasetBundle
+    from harness.models import ModelHandle
     from harness.report import ReportSection
     from harness.results import AuditResult
 
@@ -76,7 +79,7 @@ class _AttackCheck(Check):
             Metric("attack_success_rate", _finite(outcome.attack_success_rate), _interval(outcome.attack_success_rate_interval)),
             Metric("accuracy_under_attack", _finite(outcome.accuracy_under_attack), _interval(outcome.accuracy_under_attack_interval)),
             Metric("original_accuracy", _finite(outcome.original_accuracy), _interval(outcome.original_accuracy_interval)),
-            Metric("avg_words_perturbed", _finite(outcome.avg_words_perturbed), description="mean share of words changed in successful attacks"),
+            Metric("avg_words_perturbed", _finite(outcome.avg_words_perturbed), description="mean share of words changed in successful attacks (0 when every attack failed)"),
             Metric("avg_queries", _finite(outcome.avg_queries)),
         ]
         metrics.sort(key=lambda m: m.name != self.primary_metric)  # the gated metric first
@@ -115,18 +118,55 @@ def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
 
 
 @hookimpl
+def harness_validate_config(config: "AuditConfig") -> None:
+    """``model.fine_tune.adversarial_augment``: bad options end the run before anything loads."""
+    from harness_robustness.adversarial import augment_options
+
+    augment_options(config.model)
+
+
+@hookimpl
+def harness_train(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig", ctx: "RunContext") -> Any:
+    """Adversarial-sample training when ``fine_tune.adversarial_augment`` is set (see ``adversarial.py``)."""
+    from harness_robustness.adversarial import train_hook
+
+    return train_hook(model, data, spec, ctx)
+
+
+def _adversarial_section(result: "AuditResult", check: Any) -> "ReportSection | None":
+    from harness.report import ReportSection
+    from harness.textdiff import marked_segments
+    from harness_robustness.adversarial import KEY
+
+    record = (result.provenance.get("fine_tuning") or {}).get(KEY)
+    if not record:
+        return None
+    added = [{**s, "segments": marked_segments(s["original"], s["perturbed"])} for s in record.get("added_examples", [])]
+    return ReportSection(
+        title="Adversarial training: robustness before and after", template="harness_robustness/adversarial.html",
+        context={"record": record, "added": added}, search_path=str(TEMPLATES), order=50,
+        check=check.id if check is not None else None,
+    )
+
+
+@hookimpl
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
-    """The attack's budget and components, and its successful examples with the changed words marked."""
+    """The attack's budget and components, its successful examples with the changed words marked, and
+    the before/after comparison of adversarial training when the run did it."""
     from harness.report import ReportSection
     from harness.textdiff import marked_segments
 
     check = result.check(AttackSuccessRate.id) or result.check(AccuracyUnderAttack.id)
-    if check is None or "successes" not in check.evidence:
-        return None
-    evidence = check.evidence
-    examples = [{**s, "segments": marked_segments(s["original"], s["perturbed"])} for s in evidence.get("successes", [])[:20]]
-    return [ReportSection(
-        title="Attack and examples", template="harness_robustness/attack.html",
-        context={"evidence": evidence, "examples": examples, "shown": len(examples)},
-        search_path=str(TEMPLATES), check=check.id,
-    )]
+    sections = []
+    adversarial = _adversarial_section(result, check)
+    if adversarial is not None:
+        sections.append(adversarial)
+    if check is not None and "successes" in check.evidence:
+        evidence = check.evidence
+        examples = [{**s, "segments": marked_segments(s["original"], s["perturbed"])} for s in evidence.get("successes", [])[:20]]
+        sections.append(ReportSection(
+            title="Attack and examples", template="harness_robustness/attack.html",
+            context={"evidence": evidence, "examples": examples, "shown": len(examples)},
+            search_path=str(TEMPLATES), check=check.id,
+        ))
+    return sections or None

@@ -22,7 +22,7 @@ import numpy as np
 from harness.stats import wilson_interval
 from harness_robustness.offline import import_textattack
 from harness_robustness.recipes import build_attack, describe
-from harness_robustness.speedups import fast_text_ops
+from harness_robustness.speedups import fast_text_ops, quiet_attacker
 from harness_robustness.wrapper import make_wrapper
 
 __all__ = ["AttackOutcome", "CHUNK_SIZE", "attack_pairs", "stratified_sample", "run_attack", "summarise", "chunk_seed"]
@@ -136,7 +136,7 @@ def attack_pairs(attack: Any, pairs: list[tuple[str, int]], seed: int, query_bud
     args = textattack.AttackArgs(
         num_examples=len(pairs), random_seed=seed, query_budget=query_budget, disable_stdout=True, silent=True
     )
-    with fast_text_ops():
+    with fast_text_ops(), quiet_attacker():
         return list(textattack.Attacker(attack, dataset, args).attack_dataset())
 
 
@@ -155,7 +155,7 @@ def summarise(recipe: str, components: dict, query_budget: int | None, records: 
     shares = [r["words_perturbed"] for r in records if r["status"] == "succeeded"]
     queries = [r["num_queries"] for r in records if r["status"] != "skipped"]
     successes = [
-        {k: r[k] for k in ("original", "perturbed", "changed", "original_label", "perturbed_label")}
+        {k: r[k] for k in ("index", "original", "perturbed", "changed", "original_label", "perturbed_label")}
         for r in records
         if r["status"] == "succeeded"
     ]
@@ -173,7 +173,9 @@ def summarise(recipe: str, components: dict, query_budget: int | None, records: 
         accuracy_under_attack_interval=_interval(failed, n),
         attack_success_rate=succeeded / attacked if attacked else None,
         attack_success_rate_interval=_interval(succeeded, attacked),
-        avg_words_perturbed=float(np.mean(shares)) if shares else None,
+        # Defined when nothing succeeded: no successful attack changed any word (0.0), as long as
+        # something was attacked at all; with nothing attacked there is nothing to average (None).
+        avg_words_perturbed=float(np.mean(shares)) if shares else (0.0 if attacked else None),
         avg_queries=float(np.mean(queries)) if queries else None,
         successes=successes,
     )

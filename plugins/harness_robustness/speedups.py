@@ -18,7 +18,7 @@ import contextlib
 import threading
 from typing import Any, Callable, Iterator
 
-__all__ = ["fast_text_ops"]
+__all__ = ["fast_text_ops", "quiet_attacker"]
 
 _LOCK = threading.Lock()
 _DEPTH = 0
@@ -65,3 +65,42 @@ def fast_text_ops() -> Iterator[None]:
             if _DEPTH == 0 and _ORIGINAL is not None:
                 attacked_text.words_from_text = _ORIGINAL
                 _ORIGINAL = None
+
+
+class _QuietTqdm:
+    """Stands in for the ``tqdm`` module inside ``textattack.attacker``: every bar is disabled."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def tqdm(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["disable"] = True
+        return self._real.tqdm(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+@contextlib.contextmanager
+def quiet_attacker() -> Iterator[None]:
+    """Silence the progress bar TextAttack's ``Attacker`` draws on stderr even with ``silent=True``.
+
+    The harness reports progress itself (one line per check); a bar per chunk
+    of ten examples only buries those lines. Scoped like :func:`fast_text_ops`:
+    only the ``tqdm`` name inside ``textattack.attacker`` is swapped, and only
+    inside the block.
+    """
+    from harness_robustness.offline import import_textattack
+
+    import_textattack()
+    from textattack import attacker
+
+    real = attacker.tqdm
+    if isinstance(real, _QuietTqdm):  # nested
+        yield
+        return
+    attacker.tqdm = _QuietTqdm(real)
+    try:
+        yield
+    finally:
+        attacker.tqdm = real
