@@ -157,7 +157,7 @@ def test_every_hookspec_is_documented_with_params() -> None:
     from harness import hookspecs
 
     hooks = [name for name in dir(hookspecs) if name.startswith("harness_")]
-    assert len(hooks) == 9
+    assert len(hooks) == 10
     for name in hooks:
         function = getattr(hookspecs, name)
         doc = inspect.getdoc(function) or ""
