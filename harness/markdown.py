@@ -243,5 +243,9 @@ def render_markdown(result: AuditResult) -> str:
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
 
+    if result.comparison:
+        from harness.compare import render_markdown_section
+
+        lines.extend(render_markdown_section(result.comparison))
     lines.append(_provenance_line(result))
     return "\n".join(lines) + "\n"

@@ -8,6 +8,8 @@ check's entry may hold:
 - ``thresholds: {metric: {min: .., max: ..}}``: bounds on any of its metrics;
 - ``gate: false``: report the check but never let it decide the verdict;
 - ``enabled: false``: drop a check the suite selected;
+- ``timeout: SECONDS`` (or ``null`` for none): stop waiting for the check after
+  that long and mark it ``error`` (default :data:`DEFAULT_TIMEOUT_S`);
 - anything else: the check's own options, validated by its ``Options`` model.
 """
 
@@ -26,7 +28,10 @@ from harness.config import AuditConfig, _did_you_mean, format_validation_error, 
 from harness.errors import ConfigError
 from harness.resources import resource_dir
 
-RESERVED_KEYS = ("min", "max", "thresholds", "gate", "enabled")
+RESERVED_KEYS = ("min", "max", "thresholds", "gate", "enabled", "timeout")
+#: Seconds a check may run before the runner stops waiting for it: generous, it
+#: is there to stop a hung third-party check from holding the whole audit.
+DEFAULT_TIMEOUT_S = 3600.0
 
 
 class SuiteFile(BaseModel):
@@ -49,6 +54,7 @@ class PlannedCheck:
     options: CheckOptions
     thresholds: Mapping[str, Threshold]
     gated: bool
+    timeout: float | None = DEFAULT_TIMEOUT_S
 
     def settings_digest(self) -> str:
         """A stable digest of what decides this check's outcome (for ``--resume``)."""
@@ -120,6 +126,18 @@ def _flag(settings: Mapping[str, Any], key: str, where: str) -> bool:
     return value
 
 
+def _timeout(settings: Mapping[str, Any], where: str) -> float | None:
+    """The ``timeout`` setting: positive seconds, or ``null`` for no limit."""
+    if "timeout" not in settings:
+        return DEFAULT_TIMEOUT_S
+    value = settings["timeout"]
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ConfigError(f"{where}.timeout: expected a number of seconds > 0, or null for no limit (got {value!r})")
+    return float(value)
+
+
 def _plan_one(check_id: str, registered: Any, settings: Mapping[str, Any], origins: Mapping[str, str]) -> PlannedCheck | None:
     """Validate one check's merged settings; errors name the file that set the key at fault.
 
@@ -146,6 +164,7 @@ def _plan_one(check_id: str, registered: Any, settings: Mapping[str, Any], origi
     for metric, raw in by_metric.items():
         thresholds[str(metric)] = _threshold(raw, f"{where('thresholds')}.thresholds.{metric}")
     gate = _flag(settings, "gate", where("gate"))
+    timeout = _timeout(settings, where("timeout"))
     raw_options = {k: v for k, v in settings.items() if k not in RESERVED_KEYS}
     try:
         options = check_class.Options.model_validate(raw_options)
@@ -159,7 +178,7 @@ def _plan_one(check_id: str, registered: Any, settings: Mapping[str, Any], origi
                 f"{origin}.{key}: unknown option{_did_you_mean(key, allowed)}; expected one of: {', '.join(allowed)}"
             ) from None
         raise ConfigError(f"{origin}.{key}: {first['msg']} (got {first.get('input')!r})") from None
-    return PlannedCheck(check_id, check_class, registered.plugin, options, thresholds, gate)
+    return PlannedCheck(check_id, check_class, registered.plugin, options, thresholds, gate, timeout)
 
 
 def build_plan(config: AuditConfig, registry: CheckRegistry, *, suite: str | None, base_dir: Path, source: str) -> Plan:

@@ -12,7 +12,10 @@ Switches (environment variables, comma-separated plugin names):
 
 A plugin that fails to import, or raises while registering its checks, is
 recorded in :attr:`PluginHost.failures` by name with its error; the others
-load as usual.
+load as usual, and a run plans the failed plugin's selected checks (ids
+``<plugin>.<check>``) as stand-ins that end ``error`` with that reason
+(:meth:`PluginHost.registry_for`). Entry points the switches keep out are
+listed in :attr:`PluginHost.disabled` (``harness plugins --all``).
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from __future__ import annotations
 import importlib.metadata
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import pluggy
+from pydantic import ConfigDict
 
 from harness import hookspecs
-from harness.checks import Check, CheckRegistry
+from harness.checks import CHECK_ID_PATTERN, Check, CheckOptions, CheckRegistry, RegisteredCheck
 
 ENTRY_POINT_GROUP = "harness"
 #: Entry-point names of the built-in plugins (declared in pyproject.toml).
@@ -65,6 +69,8 @@ class PluginHost:
     pm: pluggy.PluginManager
     registry: CheckRegistry = field(default_factory=CheckRegistry)
     failures: list[PluginFailure] = field(default_factory=list)
+    #: Entry points the switches kept out: (name, version, source, why).
+    disabled: list[tuple[str, str, str, str]] = field(default_factory=list)
     _sources: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (version, source)
 
     @property
@@ -87,6 +93,7 @@ class PluginHost:
         if plugin is not None:
             self.pm.unregister(plugin)
         self._sources.pop(name, None)
+        self.failures = [failure for failure in self.failures if failure.name != name]
         for check_id in [cid for cid, reg in self.registry.checks.items() if reg.plugin == name]:
             del self.registry.checks[check_id]
 
@@ -106,6 +113,24 @@ class PluginHost:
                 self.failures.append(PluginFailure(name, "register", f"{type(exc).__name__}: {exc}"))
                 continue
             self.registry = staged
+
+    def registry_for(self, check_ids: "Iterable[str]") -> CheckRegistry:
+        """The registry, plus a stand-in for each wanted id that belongs to a plugin that failed.
+
+        A check id whose first part is the name of a plugin that failed to
+        import or register (the convention ``<plugin>.<check>``, which
+        ``harness plugin new`` follows) is not reported as an unknown id:
+        it is planned with a stand-in that errors with the plugin's failure,
+        so the run names the plugin and reason, marks the check ``error``,
+        and still runs every other check.
+        """
+        failed = {failure.name: failure for failure in self.failures}
+        registry = CheckRegistry(dict(self.registry.checks))
+        for check_id in check_ids:
+            failure = failed.get(check_id.split(".", 1)[0])
+            if failure is not None and registry.get(check_id) is None and CHECK_ID_PATTERN.fullmatch(check_id):
+                registry.checks[check_id] = RegisteredCheck(_failed_plugin_check(check_id, failure), failure.name)
+        return registry
 
     def plugin_infos(self) -> list[PluginInfo]:
         infos = []
@@ -132,28 +157,52 @@ class PluginHost:
         return infos
 
 
-def _should_load(name: str) -> bool:
+class _AnyOptions(CheckOptions):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+def _failed_plugin_check(check_id: str, failure: PluginFailure) -> type[Check]:
+    """A stand-in check for ``check_id`` of a plugin that failed: running it raises the failure."""
+
+    def run(self: Check, ctx: Any, options: CheckOptions) -> Any:
+        raise RuntimeError(f"plugin {failure.name!r} failed to load ({failure.stage}): {failure.error}")
+
+    return type("FailedPluginCheck", (Check,), {
+        "id": check_id, "title": check_id, "primary_metric": "value", "Options": _AnyOptions, "run": run,
+        "description": f"stand-in: plugin {failure.name!r} failed to load",
+    })
+
+
+def _why_not_loaded(name: str) -> str | None:
+    """Why the switches keep entry point ``name`` out, or ``None`` when it loads."""
     if name in _env_names("HARNESS_DISABLE_PLUGINS"):
-        return False
+        return "HARNESS_DISABLE_PLUGINS"
     if name in DEFAULT_PLUGINS:
-        return True
+        return None
     if os.environ.get("HARNESS_DISABLE_PLUGIN_AUTOLOAD"):
-        return False
-    allow = _env_names("HARNESS_PLUGINS")
-    if "HARNESS_PLUGINS" in os.environ:
-        return name in allow
-    return True
+        return "HARNESS_DISABLE_PLUGIN_AUTOLOAD"
+    if "HARNESS_PLUGINS" in os.environ and name not in _env_names("HARNESS_PLUGINS"):
+        return "not in HARNESS_PLUGINS"
+    return None
+
+
+def _should_load(name: str) -> bool:
+    return _why_not_loaded(name) is None
 
 
 def _load_entry_points(host: PluginHost) -> None:
     seen: set[str] = set()
     for entry_point in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
-        if entry_point.name in seen or not _should_load(entry_point.name):
+        if entry_point.name in seen:
             continue
         seen.add(entry_point.name)
         dist = entry_point.dist
         version = dist.version if dist is not None else ""
         source = f"entry point ({dist.metadata['Name']})" if dist is not None else "entry point"
+        why = _why_not_loaded(entry_point.name)
+        if why is not None:
+            host.disabled.append((entry_point.name, version, source, why))
+            continue
         try:
             plugin = entry_point.load()
         except Exception as exc:

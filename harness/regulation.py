@@ -43,7 +43,9 @@ _CLAUSES: tuple[Clause, ...] = (
     Clause("NIST AI RMF", "MEASURE 2.11", "Fairness and bias evaluated; results documented."),
     Clause("ISO/IEC 42001", "A.6.2.4", "AI system verification and validation."),
     Clause("ISO/IEC 42001", "A.7", "Data for AI systems: quality and provenance."),
+    Clause("GDPR", "Art. 5(1)(c)", "Data minimisation: personal data adequate, relevant and limited to what is necessary."),
     Clause("GDPR", "Art. 25", "Data protection by design (e.g. DP training, anonymisation)."),
+    Clause("GDPR", "Art. 32", "Security of processing, e.g. pseudonymisation of personal data."),
     Clause("GDPR", "Art. 35", "Data protection impact assessment."),
 )
 

@@ -73,6 +73,9 @@ def make_environment(search_paths: Sequence[str] = ()) -> "jinja2.Environment":
         keep_trailing_newline=True, finalize=finalize,
     )
     env.filters["num"] = _format_number
+    from harness.signing import short_fingerprint
+
+    env.filters["short_fingerprint"] = short_fingerprint
     env.globals["status_icon"] = STATUS_ICONS
     return env
 
@@ -133,9 +136,18 @@ def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
         mapping=report_view.regulatory_mapping(result),
         clause_index=report_view.clause_index(result),
         appendix=report_view.appendix(result),
+        comparison_sentence=_comparison_sentence(result),
     )
     # defence in depth: no template path (|e, Markup built from data) can slip a NUL or bidi control through
     return clean_text(page)
+
+
+def _comparison_sentence(result: AuditResult) -> str:
+    if not result.comparison:
+        return ""
+    from harness.compare import summary_sentence
+
+    return summary_sentence(result.comparison)
 
 
 #: Output format -> file a writer produces (besides results.json).
@@ -145,9 +157,10 @@ Writer = Callable[[AuditResult, Path, "PluginHost | None"], Path]
 
 
 def write_json(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
-    path = folder / "results.json"
-    atomic_write_text(path, dump_json(result.to_dict()))
-    return path
+    """results.json with its manifest (digests of the body and of every file already in ``folder``)."""
+    from harness.manifest import write_results
+
+    return write_results(result.to_dict(), folder)
 
 
 def write_html(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:

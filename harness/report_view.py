@@ -65,7 +65,11 @@ def verdict_sentence(result: AuditResult) -> str:
             parts.append(f"{failures} plugin(s) failed to load")
         return "The audit is incomplete: " + " and ".join(parts) + ". Its results cannot support a release decision until this is fixed."
     if result.verdict == "fail":
-        return f"The release gate says no: {len(failed_gated(result))} gated check(s) did not meet their thresholds."
+        regressions = len((result.comparison or {}).get("regressions") or [])
+        reasons = [f"{len(failed_gated(result))} gated check(s) did not meet their thresholds"] if failed_gated(result) else []
+        if regressions:
+            reasons.append(f"{regressions} metric(s) regressed significantly against the baseline (see the comparison)")
+        return "The release gate says no: " + (" and ".join(reasons) or "the gate policy failed the run") + "."
     ungated = sum(1 for c in result.checks if c.status == "fail" and not c.gated)
     extra = f" ({ungated} informational check(s) below their thresholds are reported but do not gate.)" if ungated else ""
     return f"Every gated check met its thresholds ({counts['pass']} passed of {total}).{extra}"

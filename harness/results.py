@@ -182,6 +182,15 @@ class AuditResult:
     run: Mapping[str, Any] = field(default_factory=dict)
     complete: bool = True
     schema_version: str = SCHEMA_VERSION
+    #: Per-example outputs on the evaluation split (columnar: ids, labels,
+    #: predictions, scores), kept so a later run can be compared with paired tests.
+    predictions: Mapping[str, Any] | None = None
+    #: The comparison with a baseline run (harness.compare), when one was given.
+    comparison: Mapping[str, Any] | None = None
+    #: The digests of inputs, body and outputs (harness.manifest), as last written.
+    manifest: Mapping[str, Any] | None = None
+    #: The Ed25519 signature block (harness.signing) once ``harness sign`` ran.
+    signature: Mapping[str, Any] | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -203,21 +212,31 @@ class AuditResult:
             "verdict": self.verdict,
             "exit_code": self.exit_code,
             "counts": self.counts,
-            "checks": [c.to_dict() for c in self.checks],
+            # Check durations differ between identical runs: they live in the run block (run.check_durations).
+            "checks": [{k: v for k, v in c.to_dict().items() if k != "duration_s"} for c in self.checks],
             "provenance": _json_safe(self.provenance),
             "predictor": _json_safe(self.predictor),
-            "run": _json_safe(self.run),
+            "run": _json_safe({**self.run, "check_durations": {c.id: round(c.duration_s, 4) for c in self.checks}}),
+            **({"predictions": _json_safe(self.predictions)} if self.predictions is not None else {}),
+            **({"comparison": _json_safe(self.comparison)} if self.comparison is not None else {}),
+            **({"manifest": _json_safe(self.manifest)} if self.manifest is not None else {}),
+            **({"signature": _json_safe(self.signature)} if self.signature is not None else {}),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "AuditResult":
+        durations = (data.get("run") or {}).get("check_durations") or {}
         return cls(
             verdict=data["verdict"],
             exit_code=data["exit_code"],
-            checks=tuple(CheckResult.from_dict(c) for c in data["checks"]),
+            checks=tuple(CheckResult.from_dict({"duration_s": durations.get(c.get("id"), 0.0), **c}) for c in data["checks"]),
             provenance=data.get("provenance", {}),
             predictor=data.get("predictor", {}),
             run=data.get("run", {}),
             complete=data.get("complete", True),
             schema_version=data.get("schema_version", SCHEMA_VERSION),
+            predictions=data.get("predictions"),
+            comparison=data.get("comparison"),
+            manifest=data.get("manifest"),
+            signature=data.get("signature"),
         )

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from harness import gate, provenance
+from harness import gate, manifest, provenance, seeding
 from harness.config import AuditConfig, load_config
 from harness.context import Progress, RunContext
 from harness.errors import DataError, UsageError
@@ -26,6 +26,9 @@ from harness.plugins import PluginHost, get_host
 from harness.results import AuditResult, CheckResult
 
 RESULTS_FILE = "results.json"
+#: Digits kept of each per-example probability in results.json (enough to
+#: recompute ranking metrics to ~1e-6, small enough to keep the file compact).
+PREDICTION_DIGITS = 6
 TRAINING_FILE = "training.json"
 
 
@@ -38,9 +41,12 @@ def _digest(payload: Any) -> str:
 
 
 def _apply_overrides(
-    config: AuditConfig, *, output: str | None, seed: int | None, device: str | None, formats: "list[str] | tuple[str, ...] | None" = None
+    config: AuditConfig, *, output: str | None, seed: int | None, device: str | None, formats: "list[str] | tuple[str, ...] | None" = None,
+    fail_on: "list[str] | None" = None,
 ) -> AuditConfig:
     update: dict[str, Any] = {}
+    if fail_on is not None:
+        update["gate"] = config.gate.model_copy(update={"fail_on": list(fail_on)})
     if output is not None or formats:
         changes: dict[str, Any] = {}
         if output is not None:
@@ -59,9 +65,19 @@ def _load_previous(path: Path) -> dict[str, CheckResult]:
     """Checks of an earlier run in the same folder (for ``--resume``); unreadable -> none."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {c["id"]: CheckResult.from_dict(c) for c in data.get("checks", [])}
+        durations = (data.get("run") or {}).get("check_durations") or {}  # durations live in the run block
+        return {c["id"]: CheckResult.from_dict({"duration_s": durations.get(c["id"], 0.0), **c}) for c in data.get("checks", [])}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
+
+
+def _load_previous_predictions(path: Path) -> dict[str, Any] | None:
+    """The per-example block of an earlier finished run in the same folder (for ``--resume``)."""
+    try:
+        block = json.loads(path.read_text(encoding="utf-8")).get("predictions")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return block if isinstance(block, dict) else None
 
 
 class Run:
@@ -77,8 +93,17 @@ class Run:
         resume: bool = False,
         quiet: bool = False,
         host: PluginHost | None = None,
+        baseline: "str | Path | None" = None,
+        force: bool = False,
     ) -> None:
         self.config = config
+        # --baseline wins over gate.baseline (which is relative to the config file)
+        chosen = baseline if baseline is not None else config.gate.baseline
+        self.baseline_path = None if chosen is None else (Path(chosen) if baseline is not None else (base_dir or Path.cwd()) / chosen)
+        self.force = force
+        self._baseline: dict[str, Any] | None = None
+        self._baseline_problems: list[str] = []
+        self._previous_predictions: dict[str, Any] | None = None
         self.source = source
         self.base_dir = base_dir or Path.cwd()
         self.suite = suite
@@ -88,12 +113,23 @@ class Run:
         self.output_dir = output_dir if output_dir.is_absolute() else Path.cwd() / output_dir
         self.progress = Progress(quiet)
         self.started_at = _now()
+        self.reproducibility: dict[str, Any] | None = None  # what seeding.seed_everything set (provenance)
         self._t0 = time.perf_counter()
 
     # ------------------------------------------------------------ phases
 
     def plan(self) -> Plan:
-        return build_plan(self.config, self.host.registry, suite=self.suite, base_dir=self.base_dir, source=self.source)
+        registry = self.host.registry
+        if self.host.failures:  # the checks of a plugin that failed run as errors naming it (plugins.registry_for)
+            from harness.errors import ConfigError
+            from harness.plan import load_suite
+
+            try:
+                suite_file, _ = load_suite(self.suite or self.config.suite, self.base_dir)
+                registry = self.host.registry_for([*suite_file.checks, *self.config.checks])
+            except ConfigError:
+                pass  # build_plan reports it with the right context
+        return build_plan(self.config, registry, suite=self.suite, base_dir=self.base_dir, source=self.source)
 
     def prepare(self, ctx: RunContext) -> None:
         """Load data and model, fine-tune when asked; all before any output is written.
@@ -106,6 +142,7 @@ class Run:
 
         bundle = self.host.hook.harness_load_dataset(spec=self.config.data, ctx=ctx)
         ctx.data = bundle or data_module.load_dataset(self.config.data, seed=ctx.seed, base_dir=self.base_dir)
+        self.check_baseline(ctx)  # a baseline on other data is refused before any model loads
         sizes = ", ".join(f"{name} {len(split)}" for name, split in ctx.data.splits.items())
         held = [f"data: {ctx.data.source} ({sizes})"]  # printed once the model has loaded too
         spec = self.config.model
@@ -113,6 +150,7 @@ class Run:
             raise DataError("model.fine_tune: the data has no train split to fine-tune on (give data.files.train or a split)")
         # After the data: a data error is reported before torch is imported.
         ctx.device = models.choose_device(self.config.model.device)
+        self.reproducibility = seeding.seed_everything(ctx.seed, ctx.device)
         train_key = self._training_key(ctx) if spec.fine_tune is not None else None
         resumed = self._resumed_model(ctx, train_key) if (self.resume and train_key) else None
         if resumed is not None:
@@ -204,8 +242,10 @@ class Run:
         """Run one check; anything it raises or returns wrongly becomes ``error``."""
         started = time.perf_counter()
         try:
+            from harness.executor import call_with_timeout
+
             check = planned.check_class()
-            result = check.run(ctx, planned.options)
+            result = call_with_timeout(lambda: check.run(ctx, planned.options), planned.timeout, planned.id)
             if not isinstance(result, CheckResult):
                 raise TypeError(f"run() returned {type(result).__name__}, expected harness.CheckResult")
             if result.id != planned.id:
@@ -225,16 +265,22 @@ class Run:
 
     def provenance(self, ctx: RunContext, plan: Plan) -> dict[str, Any]:
         config_json = self.config.model_dump(mode="json")
+        config_json.get("output", {}).pop("dir", None)  # where outputs went is run metadata (run.output_dir), not an input
+        fine_tuning = ctx.training.to_dict() if ctx.training is not None and hasattr(ctx.training, "to_dict") else None
+        fine_tuning, _ = seeding.split_timings(fine_tuning)  # epoch times go to run.fine_tuning_timings
         plugin_dists = tuple(sorted({info.source.removeprefix("entry point (").rstrip(")") for info in self.host.plugin_infos() if info.source.startswith("entry point (")}))
         return {
             "config": config_json,
             "config_source": self.source,
-            "config_sha256": _digest(config_json),
-            "suite": {"name": plan.suite.name, "source": plan.suite_source, "description": plan.suite.description},
+            "config_sha256": manifest.sha256_bytes(manifest.canonical_bytes(config_json)),
+            "config_omits": ["output.dir"],
+            "suite": {"name": plan.suite.name, "source": plan.suite_source, "description": plan.suite.description,
+                      "checks": plan.suite.model_dump(mode="json")["checks"]},  # what the suite file said (manifest.suite digests it)
             "seed": ctx.seed,
             "data": ctx.data.provenance() if ctx.data else None,
             "model": ctx.model.provenance() if ctx.model else None,
-            "fine_tuning": ctx.training.to_dict() if ctx.training is not None and hasattr(ctx.training, "to_dict") else None,
+            "fine_tuning": fine_tuning,
+            "reproducibility": self.reproducibility,
             "packages": provenance.package_versions(plugin_dists),
             "plugins": [dataclasses.asdict(info) for info in self.host.plugin_infos()],
             "plugin_failures": [dataclasses.asdict(f) for f in self.host.failures],
@@ -242,8 +288,73 @@ class Run:
             "git": provenance.git_commit(self.base_dir),
         }
 
+    def predictions(self, ctx: RunContext) -> dict[str, Any] | None:
+        """Per-example outputs on the eval split, columnar and rounded, for paired comparisons.
+
+        Read through the shared Predictor, so texts the checks already scored
+        cost no forward pass. Examples are keyed by the split's stable ids:
+        a comparison pairs examples by id, never by position.
+        """
+        if ctx.predictor is None or ctx.data is None or ctx.model is None or ctx.data.eval_split not in ctx.data.splits:
+            return None
+        split = ctx.data.eval
+        earlier = self._previous_predictions
+        if earlier and earlier.get("fingerprint") == split.fingerprint and earlier.get("weights_sha256") == ctx.model.weights_sha256:
+            return earlier  # --resume: same data, same weights, same outputs; no forward pass
+        before = ctx.predictor.stats().forward_texts
+        probs = ctx.predictor.probabilities(split.texts)
+        return {
+            "split": split.name,
+            "fingerprint": split.fingerprint,
+            "weights_sha256": ctx.model.weights_sha256,
+            # texts this block sent through the model (0 when the checks had scored the split already);
+            # kept apart from the run's predictor statistics, which count the checks' own work
+            "forward_texts": ctx.predictor.stats().forward_texts - before,
+            "ids": [str(i) for i in split.ids],
+            "labels": [int(v) for v in split.labels],
+            "predictions": [int(v) for v in probs.argmax(axis=1)] if len(split) else [],
+            "scores": [[round(float(v), PREDICTION_DIGITS) for v in row] for row in probs],
+            "score_digits": PREDICTION_DIGITS,
+        }
+
+    def load_baseline(self) -> None:
+        """Read --baseline / gate.baseline before anything runs: a bad path is exit 2, not a wasted audit."""
+        if self.baseline_path is None:
+            return
+        from harness.compare import load_results_file
+
+        self._baseline = load_results_file(self.baseline_path, "baseline")
+
+    def check_baseline(self, ctx: RunContext) -> None:
+        """Refuse (unless forced) a baseline of another schema or evaluation data, once the data is loaded."""
+        if self._baseline is None:
+            return
+        from harness.compare import refuse_unless_forced
+        from harness.results import SCHEMA_VERSION
+
+        assert ctx.data is not None
+        candidate = {"schema_version": SCHEMA_VERSION, "complete": True, "provenance": {"data": ctx.data.provenance()}}
+        self._baseline_problems = refuse_unless_forced(self._baseline, candidate, self.force)
+
+    def with_comparison(self, result: AuditResult) -> AuditResult:
+        """Compare the finished run with the baseline; a regression turns a pass into a fail (exit 1)."""
+        if self._baseline is None:
+            return result
+        from harness.compare import compare, policy_from_gate
+
+        comparison = compare(
+            self._baseline, json.loads(dump_json(result.to_dict())), policy_from_gate(self.config.gate),
+            baseline_path=str(self.baseline_path), candidate_path=str(self.output_dir / RESULTS_FILE),
+            forced_problems=self._baseline_problems,
+        )
+        checks = list(result.checks)
+        verdict, code = gate.verdict(checks, len(self.host.failures), self.config.gate.fail_on, len(comparison["regressions"]))
+        return dataclasses.replace(result, comparison=comparison, verdict=verdict, exit_code=code)  # type: ignore[arg-type]
+
     def assemble(self, ctx: RunContext, plan: Plan, checks: list[CheckResult], *, complete: bool) -> AuditResult:
-        verdict, code = gate.verdict(checks, len(self.host.failures))
+        verdict, code = gate.verdict(checks, len(self.host.failures), self.config.gate.fail_on)
+        stats = ctx.predictor.stats().to_dict() if ctx.predictor else {}
+        predictions = self.predictions(ctx) if complete else None
         if not complete:
             verdict = "incomplete"
         return AuditResult(
@@ -251,7 +362,7 @@ class Run:
             exit_code=code,
             checks=tuple(checks),
             provenance=self.provenance(ctx, plan),
-            predictor=ctx.predictor.stats().to_dict() if ctx.predictor else {},
+            predictor=stats,
             run={
                 "started_at": self.started_at,
                 "finished_at": _now() if complete else None,
@@ -259,14 +370,15 @@ class Run:
                 "machine": provenance.machine(),
                 "device": str(ctx.device),
                 "output_dir": str(self.output_dir),
+                "fine_tuning_timings": seeding.split_timings(ctx.training.to_dict())[1] if ctx.training is not None and hasattr(ctx.training, "to_dict") else {},
             },
             complete=complete,
+            predictions=predictions,
         )
 
     def write_results(self, result: AuditResult) -> Path:
-        path = self.output_dir / RESULTS_FILE
-        atomic_write_text(path, dump_json(result.to_dict()))
-        return path
+        """The in-progress results.json (``complete: false``); its manifest lists no output files yet."""
+        return manifest.write_results(result.to_dict(), self.output_dir, list_outputs=False)
 
     # ------------------------------------------------------------ the whole run
 
@@ -274,6 +386,7 @@ class Run:
         from harness.report import remove_stale_outputs, write_outputs
 
         plan = self.plan()
+        self.host.hook.harness_validate_config(config=self.config)  # plugin keys: exit 2 before anything loads
         ctx = RunContext(
             config=self.config,
             seed=self.config.seed,
@@ -285,6 +398,8 @@ class Run:
         for failure in self.host.failures:
             self.progress(f"plugin {failure.name!r} failed to load ({failure.stage}): {failure.error}")
         previous = _load_previous(self.output_dir / RESULTS_FILE) if self.resume else {}
+        self._previous_predictions = _load_previous_predictions(self.output_dir / RESULTS_FILE) if self.resume else None
+        self.load_baseline()
         self.prepare(ctx)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_outputs(self.output_dir)
@@ -298,12 +413,13 @@ class Run:
                 result = earlier
             else:
                 self.progress(f"running {planned.id}")
+                seeding.seed_globals(seeding.check_seed(ctx.seed, planned.id))  # global RNG state independent of check order
                 result = dataclasses.replace(self.run_check(planned, ctx), inputs_key=key)
                 self.progress(f"{planned.id}: {result.status}")
             checks.append(result)
             self.write_results(self.assemble(ctx, plan, checks, complete=False))
             self.host.hook.harness_check_done(result=result, ctx=ctx)
-        result = self.assemble(ctx, plan, checks, complete=True)
+        result = self.with_comparison(self.assemble(ctx, plan, checks, complete=True))
         write_outputs(result, self.output_dir, self.config.output.formats, host=self.host)
         self.host.hook.harness_run_done(result=result, ctx=ctx)
         return result
@@ -318,14 +434,17 @@ def audit(
     device: str | None = None,
     resume: bool = False,
     quiet: bool = True,
+    baseline: "str | Path | None" = None,
+    force: bool = False,
 ) -> AuditResult:
     """Run an audit from a YAML path, a dict or an AuditConfig; writes the same outputs as the CLI.
 
+    ``baseline``: a results.json to compare with (as ``--baseline``; ``force`` as ``--force``).
     Raises :class:`harness.errors.UsageError` (or a subclass) for bad input.
     """
     parsed, source, base_dir = load_config(config)
     parsed = _apply_overrides(parsed, output=output, seed=seed, device=device)
-    return Run(parsed, source=source, base_dir=base_dir, suite=suite, resume=resume, quiet=quiet).execute()
+    return Run(parsed, source=source, base_dir=base_dir, suite=suite, resume=resume, quiet=quiet, baseline=baseline, force=force).execute()
 
 
 __all__ = ["Run", "audit", "UsageError"]

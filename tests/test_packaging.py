@@ -30,6 +30,9 @@ def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
     for suite in (ROOT / "suites").glob("*.yaml"):
         assert f"harness/suites/{suite.name}" in names
     assert "harness/schema/results.schema.json" in names
+    for template in (ROOT / "harness" / "scaffold_templates").glob("*.tmpl"):  # harness plugin new
+        assert f"harness/scaffold_templates/{template.name}" in names
+    assert "[pytest11]\nharness = harness.testing" in entry_points  # plugin authors' fixtures
     assert "harness_accuracy/__init__.py" in names
     assert "harness_robustness/offline.py" in names
     for plugin in ("harness_accuracy", "harness_fairness", "harness_robustness"):

@@ -1,15 +1,185 @@
-"""Placeholder: being written (see harness_privacy/__init__.py)."""
+"""Differentially private fine-tuning (``fine_tune: {dp: {...}}``) and the check ``privacy.dp_epsilon``.
+
+``train_hook`` validates the ``dp`` options (one-line ConfigError, exit 2),
+then trains with Opacus (``dp_training.py``) and puts the accounting in
+``TrainingReport.extra["dp"]``; the runner saves it with the model and
+restores it on ``--resume``. The check reads it back from ``ctx.training``:
+the spent epsilon (at the recorded delta) is the gated metric. A model trained
+without DP has no formal guarantee, so its epsilon is undefined (``None``)
+and a ``max`` bound on it fails: the gate never lets "unknown" pass as private.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
-CHECKS: tuple = ()
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from harness import Check, CheckOptions, CheckResult, Metric, Threshold
+from harness.errors import ConfigError
+from harness.stats import Interval
+
+if TYPE_CHECKING:
+    from harness.config import ModelConfig
+    from harness.context import RunContext
+    from harness.data import DatasetBundle
+    from harness.models import ModelHandle
+    from harness.report import ReportSection
+    from harness.results import AuditResult
+    from harness.training import TrainingReport
+
+TEMPLATES = Path(__file__).parent / "templates"
+KEY = "dp"
+WHERE = "model.fine_tune.dp"
+NO_GUARANTEE = "no formal guarantee: the model was not trained with differential privacy"
 
 
-def report_sections(result: Any, env: Any) -> list | None:
-    return None
+class DPOptions(BaseModel):
+    """The ``fine_tune.dp`` options. Epochs, batch size and learning rate are the fine_tune ones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target_epsilon: float = Field(gt=0, le=1000, description="privacy budget the noise is calibrated to")
+    delta: float | Literal["auto"] = Field("auto", description="'auto' = 1 / number of training examples")
+    max_grad_norm: float | None = Field(None, gt=0, description="per-example clipping bound (default: fine_tune.max_grad_norm)")
+    accountant: Literal["prv", "rdp", "gdp"] = "prv"
+    grad_sample_mode: Literal["hooks", "ghost", "auto"] = Field("auto", description="auto = ghost clipping where Opacus supports the model")
+    max_physical_batch_size: int = Field(32, ge=1, le=4096, description="memory bound: logical batches are split into physical ones")
+
+    @field_validator("delta", mode="before")
+    @classmethod
+    def _delta(cls, value: Any) -> Any:
+        if isinstance(value, str) and value != "auto":
+            try:  # YAML reads 1e-5 (no dot) as a string
+                value = float(value)
+            except ValueError:
+                raise ValueError(f"expected 'auto' or a number between 0 and 1, got {value!r}") from None
+        if isinstance(value, bool) or (not isinstance(value, (int, float, str))):
+            raise ValueError(f"expected 'auto' or a number between 0 and 1, got {value!r}")
+        if isinstance(value, (int, float)) and not 0 < value < 1:
+            raise ValueError(f"must be between 0 and 1 (exclusive), got {value!r}")
+        return value
 
 
-def train_hook(model: Any, data: Any, spec: Any, ctx: Any) -> Any:
-    return None
+def dp_options(spec: "ModelConfig") -> DPOptions | None:
+    """The validated ``fine_tune.dp`` options, or ``None`` when DP training is not asked for."""
+    settings = spec.fine_tune
+    extra = dict(getattr(settings, "model_extra", None) or {}) if settings is not None else {}
+    if KEY not in extra:
+        return None
+    if "adversarial_augment" in extra:
+        raise ConfigError(f"{WHERE}: cannot be combined with model.fine_tune.adversarial_augment yet (the DP accounting does not cover a second training pass)")
+    raw = extra[KEY]
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{WHERE}: expected a mapping such as {{target_epsilon: 8}}, got {raw!r}")
+    try:
+        return DPOptions(**raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = [str(part) for part in first["loc"] if not str(part).startswith(("function-", "literal[", "float"))]
+        name = loc[0] if loc else ""
+        if first["type"] == "extra_forbidden":
+            from harness.config import _did_you_mean
+
+            raise ConfigError(f"{WHERE}.{name}: unknown option{_did_you_mean(name, list(DPOptions.model_fields))}; expected one of: {', '.join(DPOptions.model_fields)}") from None
+        if first["type"] == "missing":
+            raise ConfigError(f"{WHERE}.{name}: required (the privacy budget, e.g. target_epsilon: 8)") from None
+        message = first["msg"].removeprefix("Value error, ")
+        got = first.get("input")
+        shown = "" if repr(got) in message or isinstance(got, (dict, list)) else f" (got {got!r})"
+        raise ConfigError(f"{WHERE}.{name}: {message}{shown}") from None
+
+
+def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig", ctx: "RunContext") -> "TrainingReport | None":
+    """DP-SGD when ``fine_tune.dp`` is set; ``None`` otherwise (the next plugin or the core trains)."""
+    options = dp_options(spec)
+    if options is None:
+        return None
+    from harness_privacy.dp_training import DPSettings, dp_fine_tune
+
+    settings = spec.fine_tune
+    assert settings is not None
+    n_train = len(data.splits["train"])
+    delta = 1.0 / n_train if options.delta == "auto" else float(options.delta)
+    dp = DPSettings(
+        target_epsilon=float(options.target_epsilon),
+        delta=delta,
+        delta_source="auto (1/n_train)" if options.delta == "auto" else "config",
+        max_grad_norm=float(options.max_grad_norm if options.max_grad_norm is not None else settings.max_grad_norm),
+        accountant=options.accountant,
+        grad_sample_mode=options.grad_sample_mode,
+        max_physical_batch_size=options.max_physical_batch_size,
+    )
+    report = dp_fine_tune(model, data, settings, dp, seed=ctx.seed, progress=not ctx.progress.quiet)
+    info = report.extra["dp"]
+    if info.get("ghost_fallback_reason") and dp.grad_sample_mode == "ghost":
+        ctx.progress(f"DP: ghost clipping failed for this model, used per-sample hooks ({info['ghost_fallback_reason']})")
+    ctx.progress(f"DP: epsilon {info['epsilon']:.3f} at delta {delta:.3g} ({info['accountant']}, {info['steps']} steps, noise multiplier {info['noise_multiplier']:.3f})")
+    return report
+
+
+# ---------------------------------------------------------------- the check
+
+
+def _dp_info(ctx: "RunContext") -> dict[str, Any] | None:
+    training = ctx.training
+    extra = getattr(training, "extra", None) or {}
+    info = extra.get(KEY)
+    return info if isinstance(info, dict) and info.get("epsilon") is not None else None
+
+
+class DPEpsilon(Check):
+    id = "privacy.dp_epsilon"
+    title = "Differential privacy budget (epsilon)"
+    description = (
+        "The (epsilon, delta) guarantee of DP-SGD fine-tuning as computed by Opacus' accountant from the noise "
+        "multiplier, sample rate and steps actually run; a model trained without DP has no formal guarantee."
+    )
+    primary_metric = "epsilon"
+    default_thresholds = {"epsilon": Threshold(max=8.0)}
+    regulations = ("GDPR Art. 25", "GDPR Art. 32", "EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10")
+    Options = CheckOptions
+
+    def run(self, ctx: "RunContext", options: CheckOptions) -> CheckResult:
+        info = _dp_info(ctx)
+        if info is None:
+            metrics = [Metric(name, None) for name in ("epsilon", "delta", "noise_multiplier", "sample_rate", "steps")]
+            trained = ctx.training is not None
+            evidence = {"dp": None, "fine_tuned": trained, "reason": NO_GUARANTEE}
+            return self.result(metrics=metrics, evidence=evidence, message=NO_GUARANTEE, status="warn")
+        bracket = info.get("epsilon_bracket")
+        interval = None
+        if bracket:
+            interval = Interval(float(bracket["lower"]), float(bracket["upper"]), level=1.0, method="prv-accountant numerical bounds")
+        metrics = [
+            Metric("epsilon", float(info["epsilon"]), interval, description=f"spent at delta {info['delta']:.3g} ({info['accountant']} accountant); an upper bound"),
+            Metric("delta", float(info["delta"])),
+            Metric("noise_multiplier", float(info["noise_multiplier"])),
+            Metric("sample_rate", float(info["sample_rate"]), description="Poisson sampling rate per step"),
+            Metric("steps", float(info["steps"]), description="optimizer steps accounted for"),
+        ]
+        message = (
+            f"({info['epsilon']:.4g}, {info['delta']:.3g})-DP by the {info['accountant']} accountant: noise multiplier "
+            f"{info['noise_multiplier']:.3g}, sample rate {info['sample_rate']:.3g}, {info['steps']} steps, clipping norm {info['max_grad_norm']:g}"
+        )
+        if info.get("frozen"):
+            message += f"; frozen: {', '.join(info['frozen'])}"
+        return self.result(metrics=metrics, evidence={"dp": dict(info), "fine_tuned": True}, message=message)
+
+
+CHECKS: tuple = (DPEpsilon,)
+
+
+def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
+    """The accounting behind the epsilon (or why there is none), inside the check's block."""
+    from harness.report import ReportSection
+
+    check = result.check(DPEpsilon.id)
+    if check is None or "dp" not in check.evidence:
+        return None
+    return [ReportSection(
+        title="Privacy accounting", template="harness_privacy/dp.html",
+        context={"dp": check.evidence.get("dp"), "reason": check.evidence.get("reason", NO_GUARANTEE)},
+        search_path=str(TEMPLATES), check=check.id,
+    )]

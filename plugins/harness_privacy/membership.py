@@ -1,11 +1,344 @@
-"""Placeholder: being written (see harness_privacy/__init__.py)."""
+"""Check ``privacy.membership_inference``: can an attacker tell training examples from unseen ones?
+
+Members are a sample of the train split; non-members an equally large sample
+of a split the model never trained on (the evaluation split by default).
+Attacks:
+
+- ``loss`` (Yeom et al. 2018): minus the cross-entropy of the true label, read
+  through the run's shared Predictor (no extra forward pass for texts already
+  scored by other checks);
+- ``lira``: offline LiRA (Carlini et al. 2022) against K shadow models trained
+  the target's way on random halves of a *population* split (validation by
+  default) disjoint from the members and the non-members (``shadow.py``).
+
+Metrics come from the exact ROC (``mia_metrics.py``): AUC (DeLong interval),
+best-threshold balanced accuracy (bootstrap), TPR at 1% and 0.1% FPR
+(Clopper-Pearson), and the epsilon lower bound the attack proves. When the
+model was trained with DP (``TrainingReport.extra["dp"]``), a lower bound above
+the accountant's epsilon means the DP implementation or its accounting is
+broken: the check fails saying so. The gated ``auc`` / ``tpr_at_1pct_fpr`` are
+those of the strongest attack run.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import math
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
-CHECKS: tuple = ()
+import numpy as np
+from pydantic import Field
+
+from harness import Check, CheckOptions, CheckResult, Metric, Threshold
+from harness.errors import ConfigError
+from harness.stats import Interval
+
+if TYPE_CHECKING:
+    from harness.context import RunContext
+    from harness.report import ReportSection
+    from harness.results import AuditResult
+
+TEMPLATES = Path(__file__).parent / "templates"
+PRIVACY_CLAUSES = ("EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10", "GDPR Art. 25", "GDPR Art. 35")
+#: delta used for the epsilon audit when the model makes no DP claim (a common choice below 1/n).
+DEFAULT_DELTA = 1e-5
 
 
-def report_sections(result: Any, env: Any) -> list | None:
-    return None
+class MembershipOptions(CheckOptions):
+    attacks: tuple[Literal["loss", "lira"], ...] | None = Field(
+        None, description="attacks to run; default: loss, plus lira when the run fine-tuned the model")
+    shadow_models: int = Field(4, ge=2, le=256, description="K shadow models for offline LiRA")
+    max_examples: int = Field(500, ge=10, le=1_000_000, description="members and non-members each (sampled, balanced)")
+    non_members: str | None = Field(None, description="split of non-members (default: the evaluation split)")
+    population: str = Field("validation", description="split the shadow models train on (disjoint from members and non-members)")
+    exposed_examples: int = Field(10, ge=0, le=200, description="most exposed training examples shown (PII masked)")
+    level: float = Field(0.95, gt=0.5, lt=1.0, description="confidence level of intervals and of the epsilon bound")
+    delta: float | None = Field(None, ge=0, lt=1, description="delta of the epsilon audit (default: the accountant's, else 1e-5)")
+    reference_without_dp: bool = Field(False, description="DP targets: also train a non-DP twin the same way and attack it")
+
+
+def _mask(text: str) -> str:
+    """Mask PII with the PII scanner's typed placeholders; a crude digits/e-mail mask if it is missing."""
+    try:
+        from harness_privacy.pii import mask_text
+    except ImportError:
+        mask_text = None  # type: ignore[assignment]
+    if mask_text is not None:
+        return mask_text(text)
+    text = re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", "[EMAIL]", text)
+    return re.sub(r"\d[\d\s().-]*\d|\d", "[NUMBER]", text)
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if value is not None and math.isfinite(float(value)) else None
+
+
+def _sample(n_total: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    return np.sort(rng.choice(n_total, size=n, replace=False)) if n < n_total else np.arange(n_total)
+
+
+def _dp_claim(ctx: "RunContext") -> dict[str, Any] | None:
+    extra = getattr(ctx.training, "extra", None) or {}
+    dp = extra.get("dp")
+    return dict(dp) if isinstance(dp, dict) and dp.get("epsilon") is not None else None
+
+
+def _resolve_attacks(options: MembershipOptions, fine_tuned: bool, population: str, population_size: int) -> tuple[tuple[str, ...], list[str]]:
+    notes: list[str] = []
+    if options.attacks is not None:
+        attacks = tuple(dict.fromkeys(options.attacks))
+        if not attacks:
+            raise ConfigError("privacy.membership_inference: attacks: give at least one of loss, lira")
+        if "lira" in attacks and not fine_tuned:
+            raise ConfigError(
+                "privacy.membership_inference: attacks: lira needs shadow models trained the way the target was, "
+                "but this run audits the model as loaded (no model.fine_tune), so how it was trained is unknown"
+            )
+        return attacks, notes
+    if fine_tuned and population_size >= 4:
+        return ("loss", "lira"), notes
+    if fine_tuned:
+        notes.append(f"no population split {population!r} of at least 4 examples to train shadow models on, so only the loss attack ran")
+        return ("loss",), notes
+    notes.append("the model was audited as loaded (no model.fine_tune): how it was trained is unknown, "
+                 "so no shadow models can mimic it and only the loss attack ran")
+    return ("loss",), notes
+
+
+def _attack_summary(name: str, members: np.ndarray, nonmembers: np.ndarray, rng: np.random.Generator, level: float) -> dict[str, Any]:
+    from harness_privacy import mia_metrics as mm
+
+    roc = mm.exact_roc(members, nonmembers)
+    auc, auc_interval = mm.delong_interval(members, nonmembers, level)
+    balanced, _ = mm.best_balanced_accuracy(roc)
+    balanced_interval = mm.balanced_accuracy_interval(members, nonmembers, rng, level)
+    low = {key: mm.tpr_at_fpr(roc, target, level) for key, target in (("1pct", 0.01), ("0.1pct", 0.001))}
+    return {
+        "attack": name,
+        "auc": auc,
+        "auc_interval": auc_interval.to_dict(),
+        "balanced_accuracy": balanced,
+        "balanced_accuracy_interval": None if balanced_interval is None else balanced_interval.to_dict(),
+        "tpr_at_fpr": {
+            key: {"target_fpr": t.target_fpr, "tpr": t.tpr, "interval": None if t.interval is None else t.interval.to_dict(),
+                  "fpr": t.fpr, "resolvable": t.resolvable, "note": t.note}
+            for key, t in low.items()
+        },
+        "roc": mm.downsample_curve(roc),
+        "roc_points": int(roc.tp.size),
+    }
+
+
+def _interval(data: dict[str, Any] | None) -> Interval | None:
+    return None if not data else Interval(data["low"], data["high"], level=data["level"], method=data["method"])
+
+
+class MembershipInference(Check):
+    id = "privacy.membership_inference"
+    title = "Membership inference and the empirical epsilon audit"
+    description = (
+        "Loss-threshold and offline LiRA attacks telling training examples from unseen ones: AUC, balanced accuracy, "
+        "TPR at 1% / 0.1% FPR from the exact ROC, and the epsilon lower bound the attack proves against the DP claim."
+    )
+    primary_metric = "auc"
+    default_thresholds = {"auc": Threshold(max=0.6)}
+    regulations = PRIVACY_CLAUSES
+    Options = MembershipOptions
+
+    def run(self, ctx: "RunContext", options: MembershipOptions) -> CheckResult:  # type: ignore[override]
+        from harness_privacy import mia_metrics as mm
+        from harness_privacy import shadow
+
+        data = ctx.require_data()
+        train = data.get("train")
+        if train is None or len(train) < 2:
+            return self.result(status="skipped", message="no train split: there are no known members to attack")
+        non_name = options.non_members or data.eval_split
+        if non_name == "train":
+            raise ConfigError("privacy.membership_inference: non_members: the train split holds the members; name a split the model never trained on")
+        nonmember_split = data.get(non_name)
+        if nonmember_split is None or len(nonmember_split) < 2:
+            raise ConfigError(f"privacy.membership_inference: non_members: no split {non_name!r} with at least 2 examples (splits: {', '.join(data.splits)})")
+        fine_tuned = ctx.training is not None and ctx.config.model.fine_tune is not None
+        population = data.get(options.population) if options.population not in ("train", non_name) else None
+        attacks, notes = _resolve_attacks(options, fine_tuned, options.population, len(population) if population is not None else 0)
+        rng = ctx.rng(self.id)
+        n = min(len(train), len(nonmember_split), options.max_examples)
+        member_idx, nonmember_idx = _sample(len(train), n, rng), _sample(len(nonmember_split), n, rng)
+        texts = [train.texts[i] for i in member_idx] + [nonmember_split.texts[i] for i in nonmember_idx]
+        labels = np.r_[np.asarray(train.labels)[member_idx], np.asarray(nonmember_split.labels)[nonmember_idx]]
+        logits = ctx.require_predictor().logits(texts)
+        scores: dict[str, np.ndarray] = {"loss": shadow.loss_scores(logits, labels)} if "loss" in attacks else {}
+        evidence: dict[str, Any] = {"members": {"split": "train", "count": n, "available": len(train)},
+                                    "non_members": {"split": non_name, "count": n, "available": len(nonmember_split)}}
+        dp = _dp_claim(ctx)
+        if "lira" in attacks:
+            lira, evidence["shadow"] = self._lira(ctx, options, texts, labels, logits, non_name)
+            scores["lira"] = lira
+        if options.reference_without_dp:
+            if dp is not None:
+                evidence["reference_without_dp"] = self._reference(ctx, texts, labels, n, rng, options.level)
+            else:
+                notes.append("reference_without_dp ignored: the model was not trained with DP")
+        summaries = {name: _attack_summary(name, scores[name][:n], scores[name][n:], rng, options.level) for name in attacks}
+        delta = options.delta if options.delta is not None else float(dp.get("delta") or DEFAULT_DELTA) if dp else DEFAULT_DELTA
+        audit = mm.audit_epsilon({name: (s[:n], s[n:]) for name, s in scores.items()}, delta=delta, rng=rng, level=options.level)
+        strongest = max(attacks, key=lambda name: summaries[name]["auc"])
+        at_1 = max((summaries[a]["tpr_at_fpr"]["1pct"] for a in attacks), key=lambda t: -1.0 if t["tpr"] is None else t["tpr"])
+        at_01 = max((summaries[a]["tpr_at_fpr"]["0.1pct"] for a in attacks), key=lambda t: -1.0 if t["tpr"] is None else t["tpr"])
+        best = summaries[strongest]
+        claimed = _finite(dp["epsilon"]) if dp else None
+        metrics = [
+            Metric("auc", best["auc"], _interval(best["auc_interval"]), f"ROC AUC of the strongest attack ({strongest})"),
+            Metric("balanced_accuracy", best["balanced_accuracy"], _interval(best["balanced_accuracy_interval"]),
+                   f"best-threshold balanced accuracy of {strongest} (threshold chosen on the same data: optimistic)"),
+            Metric("tpr_at_1pct_fpr", at_1["tpr"], _interval(at_1["interval"]), at_1["note"] or "largest TPR with FPR <= 1%, strongest attack"),
+            Metric("tpr_at_0.1pct_fpr", at_01["tpr"], _interval(at_01["interval"]), at_01["note"] or "largest TPR with FPR <= 0.1%, strongest attack"),
+            Metric("epsilon_lower_bound", audit.epsilon_lower_bound, None,
+                   f"epsilon the attack proves at {options.level:.0%} confidence (delta {delta:g}); 0 = nothing proved"),
+            Metric("claimed_epsilon", claimed, None, "the DP accountant's epsilon" if dp else "no claimed epsilon: the model was not trained with DP"),
+        ]
+        for name in attacks:
+            metrics.append(Metric(f"{name}_auc", summaries[name]["auc"], _interval(summaries[name]["auc_interval"]), f"ROC AUC of the {name} attack"))
+        exposed = self._exposed(train, member_idx, scores[strongest][:n], scores[strongest][n:], options.exposed_examples, data.label_names)
+        evidence.update({
+            "attacks": summaries, "strongest_attack": strongest, "epsilon_audit": audit.to_dict(),
+            "claimed": dp, "notes": notes, "exposed_examples": exposed,
+            "exposed_attack": strongest,
+            "auc_interval_method": "DeLong (normal approximation from Mann-Whitney placement values)",
+        })
+        status: Literal["pass", "fail"] = "pass"
+        if audit.epsilon_lower_bound > 0:
+            proved = f"the {audit.attack} attack proves epsilon >= {audit.epsilon_lower_bound:.3g} (delta {delta:g}, {options.level:.0%} confidence)"
+        else:
+            proved = f"the attacks prove no positive epsilon lower bound (delta {delta:g}, {options.level:.0%} confidence)"
+        if claimed is not None and audit.epsilon_lower_bound > claimed:
+            status = "fail"
+            message = (f"{proved}, above the claimed epsilon {claimed:.3g}: the DP implementation or its accounting is broken")
+        else:
+            versus = f"below the claimed epsilon {claimed:.3g}" if claimed is not None else "no claimed epsilon"
+            message = f"{strongest} attack AUC {best['auc']:.3f}; {proved}; {versus}"
+        reference = evidence.get("reference_without_dp")
+        if reference:
+            message += f"; a non-DP twin trained the same way: AUC {reference['auc']:.3f}, epsilon lower bound {reference['epsilon_lower_bound']:.3g}"
+        if notes:
+            message += ". " + "; ".join(notes)
+        return self.result(metrics=metrics, evidence=evidence, message=message, status=status)
+
+    # ------------------------------------------------------------ parts
+
+    def _lira(self, ctx: "RunContext", options: MembershipOptions, texts: list[str], labels: np.ndarray, logits: np.ndarray, non_name: str) -> tuple[np.ndarray, dict[str, Any]]:
+        from harness.executor import Task
+        from harness_privacy import shadow
+
+        data = ctx.require_data()
+        if options.population in ("train", non_name):
+            raise ConfigError(f"privacy.membership_inference: population: {options.population!r} holds attacked candidates; "
+                              "shadow models must train on a split disjoint from members and non-members (e.g. validation)")
+        population = data.get(options.population)
+        if population is None or len(population) < 4:
+            raise ConfigError(f"privacy.membership_inference: population: no split {options.population!r} with at least 4 examples "
+                              f"to train shadow models on (splits: {', '.join(data.splits)}); give data.split.validation > 0 or attacks: [loss]")
+        rng = ctx.rng(f"{self.id}:shadows")
+        jobs = []
+        for k in range(options.shadow_models):
+            half, rest = shadow.half_split(population, rng)
+            jobs.append(shadow.ShadowJob(
+                index=k, seed=int(rng.integers(0, 2**31 - 1)), config=ctx.config, base_dir=str(ctx.base_dir),
+                scratch_dir=str(ctx.scratch_dir / "membership"), device=str(ctx.device or "cpu"), label_names=data.label_names,
+                vocabulary_texts=tuple(data.splits["train"].texts), train=half, validation=rest, candidates=tuple(texts),
+            ))
+        ctx.progress(f"privacy.membership_inference: training {len(jobs)} shadow models on halves of {options.population!r} ({len(population)} examples)")
+        outcomes = [outcome for _, outcome in ctx.executor.map(Task(f"shadow-{job.index:03d}", shadow.train_shadow, (job,)) for job in jobs)]
+        shadow_phi = np.stack([shadow.logit_confidence(o.logits, labels) for o in outcomes])
+        scores, info = shadow.lira_offline_scores(shadow.logit_confidence(logits, labels), shadow_phi)
+        info.update({
+            "population_split": options.population, "population_size": len(population),
+            "train_examples_each": [o.train_examples for o in outcomes], "method": outcomes[0].method if outcomes else "",
+            "epochs_run": [o.epochs_run for o in outcomes],
+            "dp_epsilon": [None if o.dp is None else o.dp.get("epsilon") for o in outcomes],
+            "score": "z = (phi_target - mean_out) / sd_out, phi = log(p_y / (1 - p_y)); ranking by z = ranking by the offline likelihood ratio",
+        })
+        return scores, info
+
+    def _reference(self, ctx: "RunContext", texts: list[str], labels: np.ndarray, n: int, rng: np.random.Generator, level: float) -> dict[str, Any]:
+        """A non-DP twin trained on the same data the same way: what the attack achieves without DP."""
+        from harness.executor import Task
+        from harness_privacy import mia_metrics as mm
+        from harness_privacy import shadow
+
+        data = ctx.require_data()
+        train = data.splits["train"]
+        validation = data.get("validation") or train
+        ctx.progress("privacy.membership_inference: training the non-DP reference twin")
+        job = shadow.ShadowJob(
+            index=999, seed=ctx.seed, config=ctx.config, base_dir=str(ctx.base_dir), scratch_dir=str(ctx.scratch_dir / "membership"),
+            device=str(ctx.device or "cpu"), label_names=data.label_names, vocabulary_texts=tuple(train.texts),
+            train=train, validation=validation, candidates=tuple(texts), without_dp=True,
+        )
+        outcome = ctx.executor.map([Task("reference-without-dp", shadow.train_shadow, (job,))])[0][1]
+        loss = shadow.loss_scores(outcome.logits, labels)
+        summary = _attack_summary("loss", loss[:n], loss[n:], rng, level)
+        audit = mm.audit_epsilon({"loss": (loss[:n], loss[n:])}, delta=DEFAULT_DELTA, rng=rng, level=level)
+        return {"auc": summary["auc"], "auc_interval": summary["auc_interval"], "epsilon_lower_bound": audit.epsilon_lower_bound,
+                "tpr_at_1pct_fpr": summary["tpr_at_fpr"]["1pct"]["tpr"], "roc": summary["roc"], "method": outcome.method}
+
+    def _exposed(self, train: Any, member_idx: np.ndarray, member_scores: np.ndarray, nonmember_scores: np.ndarray, count: int, label_names: Sequence[str]) -> list[dict[str, Any]]:
+        """The members the attack singles out most confidently, masked; with the share of non-members scoring as high."""
+        if count <= 0:
+            return []
+        ordered = np.sort(nonmember_scores)
+        rows = []
+        for position in np.argsort(-member_scores, kind="mergesort")[:count]:
+            i = int(member_idx[position])
+            score = float(member_scores[position])
+            rows.append({
+                "id": train.ids[i], "text": _mask(train.texts[i])[:400], "label": label_names[int(train.labels[i])],
+                "score": score, "nonmembers_at_or_above": float((ordered.size - np.searchsorted(ordered, score, side="left")) / ordered.size),
+            })
+        return rows
+
+
+CHECKS = (MembershipInference,)
+
+
+def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
+    """The attacks' table, the ROC on a log FPR axis, the epsilon audit and the most exposed examples."""
+    from harness.report import ReportSection
+
+    check = result.check(MembershipInference.id)
+    if check is None or "attacks" not in check.evidence:
+        return None
+    evidence = check.evidence
+    curves = {name: summary["roc"] for name, summary in evidence["attacks"].items()}
+    reference = evidence.get("reference_without_dp")
+    if reference:
+        curves["loss, non-DP twin"] = reference["roc"]
+    return [ReportSection(
+        title="Membership inference", template="harness_privacy/membership.html",
+        context={"evidence": evidence, "chart": roc_chart(curves), "claimed": evidence.get("claimed"),
+                 "audit": evidence["epsilon_audit"], "metrics": {m.name: m for m in check.metrics}},
+        search_path=str(TEMPLATES), check=check.id,
+    )]
+
+
+def roc_chart(curves: dict[str, dict[str, list[float]]]) -> Any:
+    """The attacks' ROC curves on a log FPR axis (deterministic SVG, see harness.charts)."""
+    from harness import charts
+
+    figure, axes = charts._figure(4.6, 3.8)
+    low = 1.0
+    for name, curve in curves.items():
+        points = [(f, t) for f, t in zip(curve["fpr"], curve["tpr"]) if f > 0]
+        if points:
+            axes.plot([p[0] for p in points], [p[1] for p in points], drawstyle="steps-post", label=charts._label(name, 30))
+            low = min(low, points[0][0])
+    axes.plot([low, 1], [low, 1], linestyle="--", color="grey", linewidth=1, label="chance")
+    axes.set_xscale("log")
+    axes.set_xlim(low, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("false positive rate (log): non-members called members")
+    axes.set_ylabel("true positive rate: members found")
+    axes.legend(loc="lower right", frameon=False)
+    return charts._to_svg(figure, "Membership inference ROC (log-scale false positive rate)")
