@@ -140,6 +140,9 @@ class OutputConfig(_Strict):
 
     dir: str = "audit-report"
     formats: list[str] = Field(default_factory=lambda: list(OUTPUT_FORMATS))
+    # Example texts that checks put into results and the report pass through
+    # RunContext.redact: personal data (harness.pii) becomes [NAME], [EMAIL]...
+    redact_pii: bool = True
 
     @field_validator("formats")
     @classmethod

@@ -62,6 +62,21 @@ class RunContext:
         digest = hashlib.sha256(f"{self.seed}:{name}".encode()).digest()
         return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
+    def redact(self, text: str) -> str:
+        """``text`` as it may appear in results and the report: personal data masked.
+
+        Every check or hook that copies data-derived text (an example, an
+        attack's perturbation, a counterfactual swap) into evidence passes it
+        through here, so a compliance report never carries the raw value.
+        Detection is :func:`harness.pii.mask_text` (names from the bundled list
+        and lead words); ``output.redact_pii: false`` turns it off.
+        """
+        if not self.config.output.redact_pii or not text:
+            return text
+        from harness.pii import mask_text
+
+        return mask_text(text)
+
     def require_data(self) -> "DatasetBundle":
         if self.data is None:
             raise RuntimeError("the dataset is not loaded yet")

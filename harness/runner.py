@@ -100,6 +100,7 @@ class Run:
         # --baseline wins over gate.baseline (which is relative to the config file)
         chosen = baseline if baseline is not None else config.gate.baseline
         self.baseline_path = None if chosen is None else (Path(chosen) if baseline is not None else (base_dir or Path.cwd()) / chosen)
+        self.baseline_label = None if chosen is None else str(chosen)  # as the user wrote it: no absolute path in the body
         self.force = force
         self._baseline: dict[str, Any] | None = None
         self._baseline_problems: list[str] = []
@@ -344,7 +345,7 @@ class Run:
 
         comparison = compare(
             self._baseline, json.loads(dump_json(result.to_dict())), policy_from_gate(self.config.gate),
-            baseline_path=str(self.baseline_path), candidate_path=str(self.output_dir / RESULTS_FILE),
+            baseline_path=self.baseline_label, candidate_path=RESULTS_FILE,
             forced_problems=self._baseline_problems,
         )
         checks = list(result.checks)

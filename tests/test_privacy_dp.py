@@ -88,10 +88,10 @@ def test_valid_options_and_no_dp() -> None:
 
 def test_bad_dp_option_through_the_cli_exits_2_with_one_line(tmp_path: Path) -> None:
     config = _config(tmp_path, {"epochs": 1, "dp": {"target_epsilon": 8, "acountant": "rdp"}}, size=100)
-    done = run_cli("run", str(config), "-q", cwd=tmp_path)
+    done = run_cli("run", str(config), cwd=tmp_path)  # not quiet: still exactly one line (validated before anything loads)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
+    assert len(lines) == 1, done.stderr  # no "[harness] data: ..." progress line: nothing was loaded first
     assert "model.fine_tune.dp.acountant: unknown option (did you mean 'accountant'?)" in lines[0]
     assert not (tmp_path / "out" / "results.json").exists()
 
@@ -224,8 +224,13 @@ def test_ghost_failure_falls_back_to_hooks_with_the_reason(monkeypatch: pytest.M
     data = _small_bundle(40)
     model, tokenizer = build_tiny_bert(data.splits["train"].texts, data.label_names, seed=0)
     handle = ModelHandle(model, tokenizer, torch.device("cpu"), "builtin:tiny-bert", data.label_names, max_length=64)
-    dp = dp_training.DPSettings(target_epsilon=8, delta=1e-3, delta_source="config", max_grad_norm=1.0, accountant="rdp", grad_sample_mode="auto", max_physical_batch_size=8)
+    dp = dp_training.DPSettings(target_epsilon=8, delta=1e-3, delta_source="config", max_grad_norm=1.0, accountant="rdp", grad_sample_mode="auto", max_physical_batch_size=8, freeze_embeddings=True)
+    words = model.bert.embeddings.word_embeddings.weight.detach().clone()
     report = dp_training.dp_fine_tune(handle, data, FineTuneConfig(epochs=1, batch_size=8, max_length=32), dp, seed=0, progress=False)
     info = report.extra["dp"]
     assert info["grad_sample_mode"] == "hooks" and info["grad_sample_mode_requested"] == "auto"
     assert info["ghost_fallback_reason"] == "NotImplementedError: ghost clipping is not supported for this layer"
+    # freeze_embeddings: the tables are listed, untouched by training, and trainable again afterwards
+    assert "bert.embeddings.word_embeddings" in info["frozen"] and "bert.embeddings.position_embeddings" in info["frozen"]
+    assert torch.equal(model.bert.embeddings.word_embeddings.weight, words)
+    assert all(p.requires_grad for p in model.parameters())

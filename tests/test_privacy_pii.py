@@ -21,7 +21,7 @@ from scipy.stats import binomtest
 from harness.synthetic import FIRST_NAMES, SURNAMES, SyntheticSpec, generate_clinical_triage
 from harness_privacy.anonymize import anonymize_file
 from harness_privacy.pii import PiiOptions, scan_texts
-from harness_privacy.pii_detectors import ALL_KINDS, find_pii, iban_valid, luhn_valid, mask_text, ssn_valid
+from harness.pii import ALL_KINDS, find_pii, iban_valid, luhn_valid, mask_text, ssn_valid
 
 from conftest import offline_env, run_cli, write_config
 
@@ -185,10 +185,14 @@ def test_pii_check_through_the_cli(tmp_path: Path) -> None:
     size, seed = 400, 5
     (tmp_path / "names.txt").write_text("# extra names\nQuux\n", encoding="utf-8")
     (tmp_path / "suite.yaml").write_text(
-        "name: pii-only\nchecks:\n  privacy.pii: {examples: 8, names_file: names.txt}\n", encoding="utf-8"
+        "name: pii-only\nchecks:\n  privacy.pii: {examples: 8, names_file: names.txt}\n"
+        # checks that copy example texts into results and the report: redacted too (RunContext.redact)
+        "  robustness.attack_success_rate: {recipe: deepwordbug, examples: 40, gate: false}\n"
+        "  fairness.counterfactual: {gate: false}\n", encoding="utf-8"
     )
     config = write_config(tmp_path, {
-        "model": {"path": "builtin:tiny-bert", "fine_tune": None},
+        # briefly trained, so the attack has correct predictions to flip (and examples to show)
+        "model": {"path": "builtin:tiny-bert", "fine_tune": {"epochs": 6, "lr": 3.0e-3, "batch_size": 16}},
         "data": {"path": "builtin:clinical-triage", "synthetic": {"size": size, "seed": seed}},
         "suite": "suite.yaml", "seed": 0,
         "output": {"dir": "out", "formats": ["json", "html", "junit", "markdown"]},
@@ -224,6 +228,9 @@ def test_pii_check_through_the_cli(tmp_path: Path) -> None:
 
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "Personal data found" in report and "[EMAIL]" in report and "[MRN]" in report
+    (attack,) = [c for c in result["checks"] if c["id"] == "robustness.attack_success_rate"]
+    shown = " ".join(e["original"] for e in attack["evidence"]["successes"])
+    assert attack["evidence"]["successes"] and "[" in shown  # attack examples with PII were kept, masked
     raw = {frame["text"][i][s:e] for i in range(size) for spans in planted_values(frame["text"][i]).values() for s, e in spans}
     assert len(raw) > 50
     for name in ("results.json", "report.html", "summary.md", "junit.xml"):

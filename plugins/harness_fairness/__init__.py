@@ -283,7 +283,12 @@ class CounterfactualCheck(Check):
         worst = max(rated, key=lambda s: s.flip_rate)
         headline = Metric("flip_rate", worst.flip_rate, Interval(*worst.flip_interval, method="wilson") if worst.flip_interval else None,
                           description=f"worst attribute: {worst.attribute}")
-        evidence = {"attributes": [s.to_dict() for s in stats], "variants": len(variants), "texts": len(texts)}
+        attributes = [s.to_dict() for s in stats]
+        for attribute in attributes:  # worst examples are data-derived text: personal data masked
+            attribute["worst"] = [
+                {**e, "original": ctx.redact(e["original"]), "swapped": ctx.redact(e["swapped"])} for e in attribute.get("worst", [])
+            ]
+        evidence = {"attributes": attributes, "variants": len(variants), "texts": len(texts)}
         message = f"worst flip rate {worst.flip_rate:.3f} when swapping {worst.attribute} terms ({worst.flips} of {worst.n_texts} texts)"
         return self.result(metrics=[headline, *metrics], evidence=evidence, message=message)
 

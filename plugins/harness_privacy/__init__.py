@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import click
 
     from harness.context import RunContext
-    from harness.config import ModelConfig
+    from harness.config import AuditConfig, ModelConfig
     from harness.data import DatasetBundle
     from harness.models import ModelHandle
     from harness.report import ReportSection
@@ -38,6 +38,12 @@ def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
     for module in MODULES:
         for check in module.CHECKS:
             register(check)
+
+
+@hookimpl
+def harness_validate_config(config: "AuditConfig") -> None:
+    """``model.fine_tune.dp`` options: a bad value ends the run before anything loads."""
+    dp.validate_config(config)
 
 
 @hookimpl

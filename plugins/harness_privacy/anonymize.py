@@ -1,6 +1,6 @@
 """``harness anonymize DATA -o OUT``: a copy of a data file with personal data masked.
 
-Uses the detectors of ``privacy.pii`` (:mod:`harness_privacy.pii_detectors`),
+Uses the detectors of ``privacy.pii`` (:mod:`harness.pii`),
 so what the check counts is what this command removes; values become typed
 placeholders (``[EMAIL]``, ``[PHONE]``, ``[NAME]``...) so the text stays usable
 for training and the kind of each removed value stays visible.
@@ -26,7 +26,7 @@ from typing import Any
 import click
 
 from harness.errors import DataError, UsageError
-from harness_privacy.pii_detectors import ALL_KINDS, find_pii, mask_matches
+from harness.pii import ALL_KINDS, find_pii, mask_matches
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 

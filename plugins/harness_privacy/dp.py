@@ -21,7 +21,7 @@ from harness.errors import ConfigError
 from harness.stats import Interval
 
 if TYPE_CHECKING:
-    from harness.config import ModelConfig
+    from harness.config import AuditConfig, ModelConfig
     from harness.context import RunContext
     from harness.data import DatasetBundle
     from harness.models import ModelHandle
@@ -46,6 +46,7 @@ class DPOptions(BaseModel):
     accountant: Literal["prv", "rdp", "gdp"] = "prv"
     grad_sample_mode: Literal["hooks", "ghost", "auto"] = Field("auto", description="auto = ghost clipping where Opacus supports the model")
     max_physical_batch_size: int = Field(32, ge=1, le=4096, description="memory bound: logical batches are split into physical ones")
+    freeze_embeddings: bool = Field(False, description="train without the embedding tables (fewer noisy coordinates; listed in the accounting)")
 
     @field_validator("delta", mode="before")
     @classmethod
@@ -91,6 +92,11 @@ def dp_options(spec: "ModelConfig") -> DPOptions | None:
         raise ConfigError(f"{WHERE}.{name}: {message}{shown}") from None
 
 
+def validate_config(config: "AuditConfig") -> None:
+    """``model.fine_tune.dp``: bad options end the run (exit 2) before data or model load."""
+    dp_options(config.model)
+
+
 def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig", ctx: "RunContext") -> "TrainingReport | None":
     """DP-SGD when ``fine_tune.dp`` is set; ``None`` otherwise (the next plugin or the core trains)."""
     options = dp_options(spec)
@@ -110,6 +116,7 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
         accountant=options.accountant,
         grad_sample_mode=options.grad_sample_mode,
         max_physical_batch_size=options.max_physical_batch_size,
+        freeze_embeddings=options.freeze_embeddings,
     )
     report = dp_fine_tune(model, data, settings, dp, seed=ctx.seed, progress=not ctx.progress.quiet)
     info = report.extra["dp"]

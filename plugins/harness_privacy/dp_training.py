@@ -62,6 +62,7 @@ class DPSettings:
     accountant: str
     grad_sample_mode: str  # hooks | ghost | auto
     max_physical_batch_size: int
+    freeze_embeddings: bool = False
 
 
 @dataclass
@@ -71,6 +72,19 @@ class _Positions:
     explicit: bool
     token_type_ids: bool
     frozen: list[str] = field(default_factory=list)
+
+
+def _freeze_embeddings(model: Any) -> list[str]:
+    """Freeze every embedding table (the ``freeze_embeddings`` option); returns their names."""
+    import torch
+
+    frozen = []
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Embedding) and any(p.requires_grad for p in module.parameters()):
+            for param in module.parameters():
+                param.requires_grad_(False)
+            frozen.append(name)
+    return frozen
 
 
 def _plan_positions(model: Any) -> _Positions:
@@ -169,6 +183,8 @@ def probe_ghost(handle: "ModelHandle", encoded: Any, labels: np.ndarray, dp: DPS
     model = copy.deepcopy(handle.model)
     hooks = None
     try:
+        if dp.freeze_embeddings:
+            _freeze_embeddings(model)
         positions = _plan_positions(model)
         model.train()
         n = min(4, len(labels))
@@ -235,7 +251,9 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
     torch.manual_seed(seed)
 
     was_trainable = {name: p.requires_grad for name, p in model.named_parameters()}
+    asked_frozen = _freeze_embeddings(model) if dp.freeze_embeddings else []
     positions = _plan_positions(model)
+    positions.frozen = asked_frozen + [name for name in positions.frozen if name not in asked_frozen]
     model.train()  # Opacus must see the model in training mode before make_private
     optimizer = _optimizer(model, settings)
     try:
@@ -244,6 +262,8 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
         from harness.errors import ConfigError
 
         model.eval()
+        for name, param in model.named_parameters():
+            param.requires_grad_(was_trainable.get(name, True))
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(
             f"model.fine_tune.dp: Opacus' {dp.accountant} accountant cannot calibrate noise for target_epsilon {dp.target_epsilon:g} "

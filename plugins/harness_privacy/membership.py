@@ -23,7 +23,6 @@ those of the strongest attack run.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
@@ -54,20 +53,15 @@ class MembershipOptions(CheckOptions):
     population: str = Field("validation", description="split the shadow models train on (disjoint from members and non-members)")
     exposed_examples: int = Field(10, ge=0, le=200, description="most exposed training examples shown (PII masked)")
     level: float = Field(0.95, gt=0.5, lt=1.0, description="confidence level of intervals and of the epsilon bound")
-    delta: float | None = Field(None, ge=0, lt=1, description="delta of the epsilon audit (default: the accountant's, else 1e-5)")
+    delta: float | None = Field(None, ge=0, lt=1, description="delta of the epsilon audit for models without DP (default 1e-5; DP models use the accountant's)")
     reference_without_dp: bool = Field(False, description="DP targets: also train a non-DP twin the same way and attack it")
 
 
 def _mask(text: str) -> str:
-    """Mask PII with the PII scanner's typed placeholders; a crude digits/e-mail mask if it is missing."""
-    try:
-        from harness_privacy.pii import mask_text
-    except ImportError:
-        mask_text = None  # type: ignore[assignment]
-    if mask_text is not None:
-        return mask_text(text)
-    text = re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", "[EMAIL]", text)
-    return re.sub(r"\d[\d\s().-]*\d|\d", "[NUMBER]", text)
+    """Exposed training examples are always masked (even with ``output.redact_pii: false``): they are members."""
+    from harness.pii import mask_text
+
+    return mask_text(text)
 
 
 def _finite(value: Any) -> float | None:
@@ -98,6 +92,9 @@ def _resolve_attacks(options: MembershipOptions, fine_tuned: bool, population: s
         return attacks, notes
     if fine_tuned and population_size >= 4:
         return ("loss", "lira"), notes
+    if fine_tuned and population_size < 0:
+        notes.append(f"the population split {population!r} holds attacked candidates, so no shadow models could be trained on it and only the loss attack ran")
+        return ("loss",), notes
     if fine_tuned:
         notes.append(f"no population split {population!r} of at least 4 examples to train shadow models on, so only the loss attack ran")
         return ("loss",), notes
@@ -161,8 +158,9 @@ class MembershipInference(Check):
         if nonmember_split is None or len(nonmember_split) < 2:
             raise ConfigError(f"privacy.membership_inference: non_members: no split {non_name!r} with at least 2 examples (splits: {', '.join(data.splits)})")
         fine_tuned = ctx.training is not None and ctx.config.model.fine_tune is not None
-        population = data.get(options.population) if options.population not in ("train", non_name) else None
-        attacks, notes = _resolve_attacks(options, fine_tuned, options.population, len(population) if population is not None else 0)
+        population = data.get(options.population)
+        population_size = -1 if options.population in ("train", non_name) else len(population) if population is not None else 0
+        attacks, notes = _resolve_attacks(options, fine_tuned, options.population, population_size)
         rng = ctx.rng(self.id)
         n = min(len(train), len(nonmember_split), options.max_examples)
         member_idx, nonmember_idx = _sample(len(train), n, rng), _sample(len(nonmember_split), n, rng)
@@ -182,7 +180,12 @@ class MembershipInference(Check):
             else:
                 notes.append("reference_without_dp ignored: the model was not trained with DP")
         summaries = {name: _attack_summary(name, scores[name][:n], scores[name][n:], rng, options.level) for name in attacks}
-        delta = options.delta if options.delta is not None else float(dp.get("delta") or DEFAULT_DELTA) if dp else DEFAULT_DELTA
+        if dp is not None and dp.get("delta") is not None:
+            delta = float(dp["delta"])  # the claim's own delta: an epsilon at another delta is not comparable
+            if options.delta is not None and options.delta != delta:
+                notes.append(f"delta {options.delta:g} ignored: the bound is computed at the accountant's delta {delta:g} to be comparable")
+        else:
+            delta = options.delta if options.delta is not None else DEFAULT_DELTA
         audit = mm.audit_epsilon({name: (s[:n], s[n:]) for name, s in scores.items()}, delta=delta, rng=rng, level=options.level)
         strongest = max(attacks, key=lambda name: summaries[name]["auc"])
         at_1 = max((summaries[a]["tpr_at_fpr"]["1pct"] for a in attacks), key=lambda t: -1.0 if t["tpr"] is None else t["tpr"])
@@ -340,5 +343,5 @@ def roc_chart(curves: dict[str, dict[str, list[float]]]) -> Any:
     axes.set_ylim(0, 1)
     axes.set_xlabel("false positive rate (log): non-members called members")
     axes.set_ylabel("true positive rate: members found")
-    axes.legend(loc="lower right", frameon=False)
+    axes.legend(loc="upper left", frameon=False)
     return charts._to_svg(figure, "Membership inference ROC (log-scale false positive rate)")

@@ -18,7 +18,7 @@ Metrics (all shares of texts, with Wilson intervals from :mod:`harness.stats`):
 - ``pii_rate[kind=<kind>]``: texts holding at least one value of that kind.
 
 Counts of values per kind and per split are in the evidence.  Detection rules
-(and what is deliberately not detected) are in :mod:`harness_privacy.pii_detectors`;
+(and what is deliberately not detected) are in :mod:`harness.pii`;
 ``harness anonymize`` (:mod:`harness_privacy.anonymize`) writes a masked copy
 of a data file with the same detectors.
 """
@@ -35,7 +35,7 @@ from pydantic import Field, field_validator
 from harness import Check, CheckOptions, CheckResult, Metric, Threshold
 from harness.errors import ConfigError
 from harness.stats import wilson_interval
-from harness_privacy.pii_detectors import (
+from harness.pii import (
     ALL_KINDS,
     PLACEHOLDERS,
     PiiMatch,
@@ -71,7 +71,7 @@ class PiiOptions(CheckOptions):
     # names belong in names_file, whose content is never copied into the outputs.
     names: list[str] = Field([], description="names to find (case-sensitive, whole words); recorded with the config, so prefer names_file for real names")
     names_file: str | None = Field(None, description="file of names to find, one per line, # comments (relative to the config); its content is not recorded")
-    common_names: bool = Field(True, description="also flag ~430 bundled common given names (see pii_detectors)")
+    common_names: bool = Field(True, description="also flag ~430 bundled common given names (see harness.pii)")
     examples: int = Field(10, ge=0, le=200, description="masked example texts shown in the report")
     level: float = Field(0.95, gt=0, lt=1, description="confidence level of the intervals")
 

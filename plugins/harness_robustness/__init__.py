@@ -61,6 +61,14 @@ def attack_outcome(ctx: "RunContext", options: AttackOptions) -> Any:
     return ctx.extra[key]
 
 
+def redact_example(ctx: "RunContext", example: dict) -> dict:
+    """An attack example as results and the report may show it: personal data masked in texts and changed words."""
+    out = {**example, "original": ctx.redact(example["original"]), "perturbed": ctx.redact(example["perturbed"])}
+    if "changed" in example:
+        out["changed"] = [[index, ctx.redact(old), ctx.redact(new)] for index, old, new in example["changed"]]
+    return out
+
+
 def _interval(bounds: Any) -> Interval | None:
     return Interval(bounds[0], bounds[1], method="wilson") if bounds else None
 
@@ -89,7 +97,9 @@ class _AttackCheck(Check):
             + (f" (success rate {rate:.3f})" if rate is not None else "")
             + f"; {outcome.skipped} already misclassified were skipped"
         )
-        return self.result(metrics=metrics, evidence=outcome.to_dict(), message=message)
+        evidence = outcome.to_dict()
+        evidence["successes"] = [redact_example(ctx, s) for s in evidence["successes"]]
+        return self.result(metrics=metrics, evidence=evidence, message=message)
 
 
 class AttackSuccessRate(_AttackCheck):

@@ -143,6 +143,7 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     if options is None:
         return None
     from harness.training import TrainingReport, fine_tune
+    from harness_robustness import redact_example
 
     assert spec.fine_tune is not None
     settings = spec.fine_tune
@@ -195,7 +196,8 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
             "after": _summary(after),
         },
         "added_examples": [
-            {k: s[k] for k in ("original", "perturbed", "changed", "original_label")} for s in successes[:SHOWN_EXAMPLES]
+            redact_example(ctx, {k: s[k] for k in ("original", "perturbed", "changed", "original_label")})
+            for s in successes[:SHOWN_EXAMPLES]
         ],
     }
     return TrainingReport(

@@ -133,8 +133,8 @@ class ProtectedTerms(Check):
         examples = [
             {
                 "id": split.ids[analysis.indices[p]],
-                "text": split.texts[analysis.indices[p]],
-                "stripped": analysis.stripped[p],
+                "text": ctx.redact(split.texts[analysis.indices[p]]),  # personal data masked
+                "stripped": ctx.redact(analysis.stripped[p]),
                 "before": names[analysis.before[p]],
                 "after": names[analysis.after[p]],
             }

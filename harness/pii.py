@@ -1,8 +1,11 @@
 """Detectors of personal data in free text, and masking with typed placeholders.
 
-One job: find spans of personal data in a string.  The ``privacy.pii`` check
-(``pii.py``) counts them, ``harness anonymize`` (``anonymize.py``) and the
-membership-inference evidence replace them with ``[EMAIL]``, ``[PHONE]``...
+One job: find spans of personal data in a string.  It lives in the core
+because every plugin that puts data-derived text into results or the report
+must mask it (``RunContext.redact``, on unless ``output.redact_pii: false``):
+robustness examples, counterfactual swaps, membership-inference exposures.
+The privacy plugin's ``privacy.pii`` check counts the spans, ``harness
+anonymize`` replaces them with ``[EMAIL]``, ``[PHONE]``...
 
 How each kind is found, and why
 -------------------------------
