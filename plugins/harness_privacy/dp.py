@@ -120,7 +120,7 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     )
     report = dp_fine_tune(model, data, settings, dp, seed=ctx.seed, progress=not ctx.progress.quiet)
     info = report.extra["dp"]
-    if info.get("ghost_fallback_reason") and dp.grad_sample_mode == "ghost":
+    if info.get("ghost_fallback_reason"):
         ctx.progress(f"DP: ghost clipping failed for this model, used per-sample hooks ({info['ghost_fallback_reason']})")
     ctx.progress(f"DP: epsilon {info['epsilon']:.3f} at delta {delta:.3g} ({info['accountant']}, {info['steps']} steps, noise multiplier {info['noise_multiplier']:.3f})")
     return report
