@@ -42,9 +42,13 @@ chromium:
 test: $(STAMP) chromium
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
+# Each prints its ratios and exits 1 when its target is not met; `-` runs them all anyway.
+# attack_speed.py with MiniLM takes ~15 min on 2 cores (stock TextAttack pads to 512).
 benchmarks: $(STAMP)
-	$(BIN)/python benchmarks/cli_startup.py
-	$(BIN)/python benchmarks/predict.py
+	-$(BIN)/python benchmarks/cli_startup.py
+	-$(BIN)/python benchmarks/predict.py
+	-$(BIN)/python benchmarks/attack_speed.py --examples 50
+	-$(BIN)/python benchmarks/dp_overhead.py
 
 clean:
 	rm -rf $(VENV) audit-report build dist *.egg-info

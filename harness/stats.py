@@ -22,9 +22,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any, Callable, Mapping, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, runtime_checkable
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+else:
+
+    class _NumpyOnDemand:
+        """numpy, imported at first use: every plugin imports ``Interval`` from here, and
+        ``harness --help`` (which loads plugins to list their commands) must stay fast."""
+
+        def __getattr__(self, name: str) -> Any:
+            import numpy
+
+            return getattr(numpy, name)
+
+    np = _NumpyOnDemand()
 
 __all__ = [
     "Interval",
@@ -38,7 +51,7 @@ __all__ = [
 ]
 
 #: A statistic maps one resample (an int index array into the examples) to a number.
-Statistic = Callable[[np.ndarray], float]
+Statistic = Callable[["np.ndarray"], float]
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,12 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
-import numpy as np
 from pydantic import Field
 
 from harness import Check, CheckOptions, CheckResult, Metric, Threshold
 from harness.errors import ConfigError
 from harness.stats import Interval
+from harness.stats import np  # numpy on first use: plugins load for `harness --help`
 
 if TYPE_CHECKING:
     from harness.context import RunContext
