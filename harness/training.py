@@ -107,6 +107,50 @@ def evaluate(handle: "ModelHandle", split: "Split", batch_size: int, max_length:
     return total_loss / len(split), correct / len(split)
 
 
+class EpochBook:
+    """After each epoch: validate, record the history, keep the best weights, decide early stopping.
+
+    Shared by the core loop and plugins' own loops (the privacy plugin's
+    DP-SGD), so "best epoch" and "stopped early" mean the same in every
+    TrainingReport.
+    """
+
+    def __init__(self, handle: "ModelHandle", validation: Any, settings: FineTuneConfig, max_length: int) -> None:
+        self.handle = handle
+        self.validation = validation if validation is not None and len(validation) else None
+        self.settings = settings
+        self.max_length = max_length
+        self.history: list[EpochRecord] = []
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.best_state: dict[str, Any] | None = None
+        self.stale = 0
+        self.stopped_early = False
+
+    def end_epoch(self, epoch: int, train_loss: float, epoch_start: float) -> bool:
+        """Record epoch ``epoch``; True when early stopping says to stop."""
+        val_loss = val_acc = None
+        if self.validation is not None:
+            val_loss, val_acc = evaluate(self.handle, self.validation, self.settings.batch_size * 2, self.max_length)
+        self.history.append(EpochRecord(epoch, float(train_loss), val_loss, val_acc, round(time.perf_counter() - epoch_start, 3)))
+        score = val_loss if val_loss is not None else float(train_loss)
+        if score < self.best_loss - 1e-6:
+            self.best_loss, self.best_epoch, self.stale = score, epoch, 0
+            self.best_state = copy.deepcopy(self.handle.model.state_dict()) if self.validation is not None else None
+            return False
+        self.stale += 1
+        patience = self.settings.early_stopping_patience
+        if patience is not None and self.stale >= patience:
+            self.stopped_early = epoch < self.settings.epochs
+            return True
+        return False
+
+    def restore_best(self) -> None:
+        """Load the best epoch's weights when a later epoch was worse on validation."""
+        if self.best_state is not None and self.history and self.best_epoch != self.history[-1].epoch:
+            self.handle.model.load_state_dict(self.best_state)
+
+
 def fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: FineTuneConfig, *, seed: int, progress: bool = True) -> TrainingReport:
     """Fine-tune ``handle.model`` in place on the train split; returns what happened."""
     import torch
@@ -140,10 +184,8 @@ def fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: FineTuneCo
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    history: list[EpochRecord] = []
-    best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
+    book = EpochBook(handle, validation, settings, max_length)
     started = time.perf_counter()
-    stopped_early = False
     for epoch in range(1, settings.epochs + 1):
         epoch_start = time.perf_counter()
         model.train()
@@ -159,31 +201,19 @@ def fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: FineTuneCo
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             losses.append(float(loss.detach()))
-        val_loss = val_acc = None
-        if validation is not None and len(validation):
-            val_loss, val_acc = evaluate(handle, validation, settings.batch_size * 2, max_length)
-        history.append(EpochRecord(epoch, float(np.mean(losses)), val_loss, val_acc, round(time.perf_counter() - epoch_start, 3)))
-        score = val_loss if val_loss is not None else history[-1].train_loss
-        if score < best_loss - 1e-6:
-            best_loss, best_epoch, stale = score, epoch, 0
-            best_state = copy.deepcopy(model.state_dict()) if validation is not None else None
-        else:
-            stale += 1
-            if settings.early_stopping_patience is not None and stale >= settings.early_stopping_patience:
-                stopped_early = epoch < settings.epochs
-                break
-    if best_state is not None and best_epoch != history[-1].epoch:
-        model.load_state_dict(best_state)
+        if book.end_epoch(epoch, float(np.mean(losses)), epoch_start):
+            break
+    book.restore_best()
     model.eval()
     handle.refresh_digest()
     public = settings.model_dump(mode="json")
     return TrainingReport(
         method="harness.training (AdamW, linear warmup, length-grouped dynamic padding)",
         settings=public,
-        epochs_run=len(history),
-        best_epoch=best_epoch or len(history),
-        stopped_early=stopped_early,
-        history=tuple(history),
+        epochs_run=len(book.history),
+        best_epoch=book.best_epoch or len(book.history),
+        stopped_early=book.stopped_early,
+        history=tuple(book.history),
         train_examples=len(train),
         seconds=time.perf_counter() - started,
     )

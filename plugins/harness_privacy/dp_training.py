@@ -32,7 +32,6 @@ from __future__ import annotations
 import copy
 import inspect
 import warnings
-import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -234,7 +233,7 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
     from opacus.utils.batch_memory_manager import BatchMemoryManager
     from tqdm.auto import tqdm
 
-    from harness.training import EpochRecord, TrainingReport, _encode, evaluate
+    from harness.training import EpochBook, TrainingReport, _encode
     from harness_privacy.dp_accounting import spent_epsilon, total_steps
 
     train = data.splits["train"]
@@ -285,9 +284,7 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
         return max(0.0, (total - step) / max(1, total - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(dp_optimizer.original_optimizer, schedule)
-    history: list[EpochRecord] = []
-    best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
-    stopped_early = False
+    book = EpochBook(handle, validation, settings, max_length)
     empty_batches = 0
     started = time.perf_counter()
     try:
@@ -313,26 +310,14 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
                         scheduler.step()
                     dp_optimizer.zero_grad(set_to_none=True)
             train_loss = sum(l * k for l, k in losses) / max(1, sum(k for _, k in losses)) if losses else float("nan")
-            val_loss = val_acc = None
-            if validation is not None and len(validation):
-                val_loss, val_acc = evaluate(handle, validation, settings.batch_size * 2, max_length)
-            history.append(EpochRecord(epoch, float(train_loss), val_loss, val_acc, round(time.perf_counter() - epoch_start, 3)))
-            score = val_loss if val_loss is not None else train_loss
-            if score < best_loss - 1e-6:
-                best_loss, best_epoch, stale = score, epoch, 0
-                best_state = copy.deepcopy(model.state_dict()) if validation is not None else None
-            else:
-                stale += 1
-                if settings.early_stopping_patience is not None and stale >= settings.early_stopping_patience:
-                    stopped_early = epoch < settings.epochs
-                    break
+            if book.end_epoch(epoch, float(train_loss), epoch_start):
+                break
     finally:
         hooks.cleanup()  # the model is a plain Hugging Face model again
         for name, param in model.named_parameters():
             param.requires_grad_(was_trainable.get(name, True))
             param.grad = None
-    if best_state is not None and best_epoch != history[-1].epoch:
-        model.load_state_dict(best_state)
+    book.restore_best()
     model.eval()
     handle.refresh_digest()
 
@@ -349,7 +334,7 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
         "noise_multiplier": float(dp_optimizer.noise_multiplier),
         "steps": total_steps(accounting_history),
         "planned_steps": total,
-        "epochs": len(history),
+        "epochs": len(book.history),
         "max_grad_norm": dp.max_grad_norm,
         "grad_sample_mode": mode,
         "grad_sample_mode_requested": dp.grad_sample_mode,
@@ -369,10 +354,10 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
     return TrainingReport(
         method=f"Opacus {opacus.__version__} DP-SGD (AdamW, Poisson sampling, per-sample clipping, {mode} per-sample gradients)",
         settings=settings.model_dump(mode="json"),
-        epochs_run=len(history),
-        best_epoch=best_epoch or len(history),
-        stopped_early=stopped_early,
-        history=tuple(history),
+        epochs_run=len(book.history),
+        best_epoch=book.best_epoch or len(book.history),
+        stopped_early=book.stopped_early,
+        history=tuple(book.history),
         train_examples=len(train),
         seconds=time.perf_counter() - started,
         extra={"dp": extra_dp},
