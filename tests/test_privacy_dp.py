@@ -131,8 +131,7 @@ def test_dp_fine_tune_reports_the_opacus_epsilon_and_survives_resume(tmp_path: P
     assert 0 < epsilon <= target
     interval = next(m for m in check["metrics"] if m["name"] == "epsilon")["interval"]
     assert interval["low"] < epsilon == pytest.approx(interval["high"])
-    # auto on CPU: per-sample hooks (measured faster than ghost clipping there), no probe, no fallback
-    assert dp["grad_sample_mode_requested"] == "auto" and dp["grad_sample_mode"] == "hooks" and dp["ghost_fallback_reason"] is None
+    assert dp["grad_sample_mode"] in ("ghost", "hooks") and (dp["grad_sample_mode"] == "ghost" or dp["ghost_fallback_reason"])
     assert dp["position_ids"].startswith("explicit") and dp["frozen"] == []
     # the saved model is a plain HF model (no Opacus wrapper prefix) and the report shows the accounting
     with safe_open(str(out / "model" / "model.safetensors"), "pt") as saved:
@@ -225,11 +224,11 @@ def test_ghost_failure_falls_back_to_hooks_with_the_reason(monkeypatch: pytest.M
     data = _small_bundle(40)
     model, tokenizer = build_tiny_bert(data.splits["train"].texts, data.label_names, seed=0)
     handle = ModelHandle(model, tokenizer, torch.device("cpu"), "builtin:tiny-bert", data.label_names, max_length=64)
-    dp = dp_training.DPSettings(target_epsilon=8, delta=1e-3, delta_source="config", max_grad_norm=1.0, accountant="rdp", grad_sample_mode="ghost", max_physical_batch_size=8, freeze_embeddings=True)
+    dp = dp_training.DPSettings(target_epsilon=8, delta=1e-3, delta_source="config", max_grad_norm=1.0, accountant="rdp", grad_sample_mode="auto", max_physical_batch_size=8, freeze_embeddings=True)
     words = model.bert.embeddings.word_embeddings.weight.detach().clone()
     report = dp_training.dp_fine_tune(handle, data, FineTuneConfig(epochs=1, batch_size=8, max_length=32), dp, seed=0, progress=False)
     info = report.extra["dp"]
-    assert info["grad_sample_mode"] == "hooks" and info["grad_sample_mode_requested"] == "ghost"
+    assert info["grad_sample_mode"] == "hooks" and info["grad_sample_mode_requested"] == "auto"
     assert info["ghost_fallback_reason"] == "NotImplementedError: ghost clipping is not supported for this layer"
     # freeze_embeddings: the tables are listed, untouched by training, and trainable again afterwards
     assert "bert.embeddings.word_embeddings" in info["frozen"] and "bert.embeddings.position_embeddings" in info["frozen"]

@@ -44,7 +44,7 @@ class DPOptions(BaseModel):
     delta: float | Literal["auto"] = Field("auto", description="'auto' = 1 / number of training examples")
     max_grad_norm: float | None = Field(None, gt=0, description="per-example clipping bound (default: fine_tune.max_grad_norm)")
     accountant: Literal["prv", "rdp", "gdp"] = "prv"
-    grad_sample_mode: Literal["hooks", "ghost", "auto"] = Field("auto", description="auto = ghost clipping on CUDA where Opacus supports the model, per-sample hooks on CPU (faster there)")
+    grad_sample_mode: Literal["hooks", "ghost", "auto"] = Field("auto", description="auto = ghost clipping where Opacus supports the model")
     max_physical_batch_size: int = Field(32, ge=1, le=4096, description="memory bound: logical batches are split into physical ones")
     freeze_embeddings: bool = Field(False, description="train without the embedding tables (fewer noisy coordinates; listed in the accounting)")
 

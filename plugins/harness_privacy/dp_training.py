@@ -16,8 +16,7 @@ reuses its encoding, padding and evaluation helpers. What DP changes:
   ``position_ids`` of shape ``[batch, length]`` are passed explicitly; models
   whose forward takes no ``position_ids`` get their position embeddings frozen
   (and listed in the accounting), never silently mis-clipped;
-- ghost clipping (``grad_sample_mode: ghost``, or ``auto`` on CUDA; ``auto`` on
-  CPU means hooks, measured faster there) is first probed on a
+- ghost clipping (``grad_sample_mode: ghost``/``auto``) is first probed on a
   copy of the model with two examples; if Opacus fails for this model the run
   falls back to per-sample hooks and records why. The probe's output is
   thrown away, so it spends no privacy budget.
@@ -245,10 +244,6 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
     labels = np.asarray(train.labels)
 
     mode, fallback = dp.grad_sample_mode, None
-    if mode == "auto" and handle.device.type != "cuda":
-        # Measured with benchmarks/dp_overhead.py: on CPU ghost clipping costs more per epoch
-        # than per-sample hooks (tiny BERT 3.1-3.9x vs 2.1-2.65x of non-private); it pays on GPUs.
-        mode = "hooks"
     if mode in ("ghost", "auto"):
         fallback = probe_ghost(handle, encoded, labels, dp, settings)
         mode = "hooks" if fallback else "ghost"
