@@ -161,7 +161,7 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     first_state = copy.deepcopy(model.model.state_dict())
     progress(f"adversarial training: attacking {min(options.examples, len(train))} training examples with {options.recipe}")
     made = _attack(model, train, data.label_names, options, options.examples, seed_train)
-    successes = [s for s in made.successes]
+    successes = list(made.successes)
     augmented = _augmented(train, successes, data.label_names)
     bundle = dataclasses.replace(data, splits={**data.splits, "train": augmented})
     progress(f"adversarial training: fine-tuning again on {len(train)} + {len(successes)} adversarial examples")
