@@ -16,8 +16,10 @@ from harness.stats import Interval
 
 SCHEMA_VERSION = "1.0"
 
-Status = Literal["pass", "fail", "warn", "error", "skipped"]
-STATUSES: tuple[str, ...] = ("pass", "fail", "warn", "error", "skipped")
+Status = Literal["pass", "fail", "inconclusive", "warn", "error", "skipped", "not_applicable"]
+STATUSES: tuple[str, ...] = ("pass", "fail", "inconclusive", "warn", "error", "skipped", "not_applicable")
+#: Statuses of a gated check that decided nothing: the verdict cannot read a plain PASS over them.
+UNDECIDED: tuple[str, ...] = ("inconclusive", "skipped", "not_applicable")
 
 
 def _clean_number(value: Any) -> Any:
