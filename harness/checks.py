@@ -54,8 +54,14 @@ class Check:
     Subclasses set the class attributes and implement :meth:`run`. ``run``
     computes metrics and evidence and returns ``self.result(...)``; the runner
     then compares metrics with the thresholds in force and sets pass/fail.
-    Return ``status="skipped"`` (with a reason) when the check does not apply,
-    or ``status="warn"`` for findings that must be read but never gate.
+    Return ``status="not_applicable"`` (with a reason) when the check's method
+    does not apply to this data or model (no identity terms to swap, a binary-only
+    method on a multiclass task), ``status="skipped"`` when it was not asked
+    for or lacks an input the config should give, ``status="inconclusive"``
+    when it ran but cannot decide (e.g. an audit without the power to refute a
+    claim), or ``status="warn"`` for findings that must be read but never
+    gate. A gated check that did not decide keeps the verdict from a plain PASS.
+    Metrics with an interval are gated by the core on the whole interval.
     """
 
     id: ClassVar[str]

@@ -88,7 +88,7 @@ def main() -> None:
 @click.option("--baseline", type=click.Path(dir_okay=False), help="A baseline results.json to compare this run with (see `harness compare`).")
 @click.option("--force", is_flag=True, help="Compare with --baseline even if its schema version or evaluation data differ.")
 @click.option("--fail-on", "fail_on", metavar="STATUSES",
-              help="Comma-separated statuses of gated checks that fail the run (fail, error, warn); overrides gate.fail_on.")
+              help="Comma-separated statuses of gated checks that fail the run (fail, error, warn); overrides gate.fail_on. Inconclusive and skipped gated checks follow gate.inconclusive / gate.skipped.")
 def run(config: str | None, suite: str | None, output: str | None, seed: int | None, resume: bool, device: str | None,
         formats: tuple[str, ...], quiet: bool, baseline: str | None, force: bool, fail_on: str | None) -> None:
     """Run an audit. With no CONFIG: the default suite on the built-in model and data."""
@@ -139,7 +139,7 @@ def _parse_tolerances(items: tuple[str, ...]) -> dict[str, float]:
 def _print_summary(result: Any, folder: str) -> None:
     for check in result.checks:
         gated = "" if check.gated else " (not gated)"
-        line = f"{check.status.upper():8} {check.id}{gated}"
+        line = f"{check.status.upper():12} {check.id}{gated}"
         if check.message:
             line += f": {check.message}"
         click.echo(line)
@@ -148,6 +148,7 @@ def _print_summary(result: Any, folder: str) -> None:
         from harness.compare import summary_sentence
 
         click.echo(f"comparison with the baseline: {summary_sentence(result.comparison)}")
+    click.echo(f"coverage: {result.coverage.line}")
     click.echo(f"verdict: {result.verdict.upper()} ({counts}); outputs in {folder}")
 
 

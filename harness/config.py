@@ -159,7 +159,7 @@ GATE_STATUSES: tuple[str, ...] = ("fail", "error", "warn")
 
 
 class GateConfig(_Strict):
-    """Release-gate policy: which statuses fail the run, and which metrics may not regress against a baseline.
+    """Release-gate policy: which statuses fail the run, what an undecided check means, and which metrics may not regress.
 
     ``no_regression`` and ``tolerance`` keys are glob patterns over check ids
     or ``check.metric`` (``accuracy.*``, ``accuracy.accuracy.accuracy``);
@@ -168,6 +168,12 @@ class GateConfig(_Strict):
     """
 
     fail_on: list[Literal["fail", "error", "warn"]] = Field(default_factory=lambda: ["fail", "error"])
+    #: A gated check whose interval contains its threshold: ``fail`` (verdict
+    #: INCOMPLETE, exit 1: a compliance gate asks for evidence of meeting the bar),
+    #: ``warn`` (exit 0, named in the coverage line) or ``pass``.
+    inconclusive: Literal["fail", "warn", "pass"] = "fail"
+    #: A gated check that was skipped or is not applicable to the data: same choices.
+    skipped: Literal["fail", "warn", "pass"] = "fail"
     no_regression: list[str] | None = None
     tolerance: dict[str, float] = Field(default_factory=dict)
     alpha: float = Field(0.05, gt=0, lt=1)

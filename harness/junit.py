@@ -9,9 +9,12 @@ GitLab, Jenkins and the GitHub test-reporter actions all read this layout:
   in results order, with its metrics, thresholds and gating as properties.
 
 Status mapping: ``fail`` -> ``<failure>`` (prefixed "[not gated] " when the
-check does not gate: CI shows it, the verdict is what gates), ``error`` ->
-``<error>``, ``skipped`` -> ``<skipped>``; ``warn`` and ``pass`` pass, with
-their message in ``<system-out>``.
+check does not gate: CI shows it, the verdict is what gates), ``inconclusive``
+-> ``<failure type="inconclusive">`` prefixed "[inconclusive] " when gated
+(JUnit has no third outcome, and an undecided gate is not a pass) and
+``<system-out>`` only when not gated, ``error`` -> ``<error>``, ``skipped`` and
+``not_applicable`` -> ``<skipped>``; ``warn`` and ``pass`` pass, with their
+message in ``<system-out>``.
 
 The tree is built with :mod:`xml.etree.ElementTree` (never by string
 concatenation), and every text and attribute goes through :func:`xml_safe`
@@ -102,6 +105,7 @@ def _suite_properties(result: AuditResult) -> list[tuple[str, str]]:
         ("verdict", result.verdict),
         ("exit_code", str(result.exit_code)),
         ("complete", "true" if result.complete else "false"),
+        ("coverage", result.coverage.line),
     ]
     optional = [
         ("model.source", _get(prov, "model", "source")),
@@ -137,14 +141,14 @@ def _check_properties(check: CheckResult) -> list[tuple[str, str]]:
     for outcome in check.thresholds:
         items.append((f"threshold.{outcome.metric}.{outcome.op}", _number(outcome.bound)))
         items.append((f"threshold.{outcome.metric}.{outcome.op}.passed", "true" if outcome.passed else "false"))
+        items.append((f"threshold.{outcome.metric}.{outcome.op}.outcome", outcome.outcome))
     items.extend(("regulation", reference) for reference in check.regulations)
     return items
 
 
 def _comparisons(check: CheckResult) -> str:
-    return "\n".join(
-        f"{o.comparison}: {'met' if o.passed else 'NOT MET'}" for o in check.thresholds
-    )
+    words = {"pass": "met", "fail": "NOT MET", "inconclusive": "INCONCLUSIVE"}
+    return "\n".join(f"{o.comparison}: {words[o.outcome]} ({o.sentence})" for o in check.thresholds)
 
 
 def _testcase(parent: ET.Element, check: CheckResult, suite: str) -> None:
@@ -157,10 +161,14 @@ def _testcase(parent: ET.Element, check: CheckResult, suite: str) -> None:
             shown = "[not gated] " + shown
         _sub(case, "failure", {"message": shown, "type": "threshold" if check.thresholds else "check"},
              "\n".join(part for part in (_comparisons(check), message) if part))
+    elif check.status == "inconclusive" and check.gated:
+        _sub(case, "failure", {"message": "[inconclusive] " + (message or "the check could not decide"), "type": "inconclusive"},
+             "\n".join(part for part in (_comparisons(check), message) if part))
     elif check.status == "error":
         _sub(case, "error", {"message": message or "check raised an error", "type": "error"}, message)
-    elif check.status == "skipped":
-        _sub(case, "skipped", {"message": message or "skipped"})
+    elif check.status in ("skipped", "not_applicable"):
+        prefix = "" if check.status == "skipped" else "not applicable: "
+        _sub(case, "skipped", {"message": prefix + (message or "skipped")})
     lines = [f"[{check.status}] {check.title or check.id}"]
     if message:
         lines.append(message)
@@ -179,9 +187,9 @@ def render_junit(result: AuditResult) -> str:
     def totals(checks: list[CheckResult]) -> dict[str, str]:
         return {
             "tests": str(len(checks)),
-            "failures": str(sum(c.status == "fail" for c in checks)),
+            "failures": str(sum(c.status == "fail" or (c.status == "inconclusive" and c.gated) for c in checks)),
             "errors": str(sum(c.status == "error" for c in checks)),
-            "skipped": str(sum(c.status == "skipped" for c in checks)),
+            "skipped": str(sum(c.status in ("skipped", "not_applicable") for c in checks)),
         }
 
     run = result.run if isinstance(result.run, Mapping) else {}

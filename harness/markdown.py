@@ -20,7 +20,7 @@ import re
 from typing import Any, Mapping
 
 from harness.junit import _get  # one nested-lookup helper for both machine outputs
-from harness.results import AuditResult, CheckResult, Metric
+from harness.results import UNDECIDED, AuditResult, CheckResult, Metric
 
 __all__ = ["render_markdown", "md_escape", "clean_text"]
 
@@ -39,6 +39,8 @@ STATUS_LABELS = {
     "warn": "\u26a0\ufe0f warn",
     "error": "\u26a0\ufe0f error",
     "skipped": "\u23ed\ufe0f skipped",
+    "inconclusive": "\u2753 inconclusive",
+    "not_applicable": "\u23ed\ufe0f not applicable",
 }
 
 # Whitespace that would end a table row or a list item: becomes one space.
@@ -112,8 +114,10 @@ def _threshold_cell(check: CheckResult) -> str:
     for outcome in check.thresholds:
         sign = "\u2265" if outcome.op == "min" else "\u2264"
         part = f"{md_escape(outcome.metric)} {sign} {_bound(outcome.bound)}"
-        if not outcome.passed:
+        if outcome.outcome == "fail":
             part += " (not met)"
+        elif outcome.outcome == "inconclusive":
+            part += " (inconclusive)"
         parts.append(part)
     return "; ".join(parts)
 
@@ -131,20 +135,12 @@ def _check_name(check: CheckResult) -> str:
     return md_escape(check.id, 120)
 
 
-def _why_failed(check: CheckResult) -> str:
-    reasons = []
-    for outcome in check.thresholds:
-        if outcome.passed:
-            continue
-        name = md_escape(outcome.metric)
-        if outcome.value is None:
-            reasons.append(f"{name} could not be computed, so its threshold cannot be met")
-        else:
-            need = "at least" if outcome.op == "min" else "at most"
-            reasons.append(f"{name} is {_num(outcome.value)}, the gate needs {need} {_bound(outcome.bound)}")
+def _why(check: CheckResult, outcome_kind: str) -> str:
+    """The thresholds of one outcome kind (fail or inconclusive), in plain words; else the check's message."""
+    reasons = [md_escape(o.sentence) for o in check.thresholds if o.outcome == outcome_kind]
     if reasons:
         return "; ".join(reasons) + "."
-    return md_escape(check.message, MAX_MESSAGE) or "the check reported a failure without a message."
+    return md_escape(check.message, MAX_MESSAGE) or "the check gave no message."
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -162,6 +158,8 @@ def _counts_sentence(result: AuditResult) -> str:
             parts.append(f"{counts['pass']} passed")
         if counts["warn"]:
             parts.append(f"{counts['warn']} passed with a warning")
+        if counts["inconclusive"]:
+            parts.append(f"{counts['inconclusive']} inconclusive")
         if counts["fail"]:
             ungated = sum(1 for c in checks if c.status == "fail" and not c.gated)
             part = f"{counts['fail']} failed"
@@ -172,6 +170,8 @@ def _counts_sentence(result: AuditResult) -> str:
             parts.append(f"{counts['error']} could not run (error)")
         if counts["skipped"]:
             parts.append(f"{counts['skipped']} skipped")
+        if counts["not_applicable"]:
+            parts.append(f"{counts['not_applicable']} not applicable")
         sentence = f"{_plural(len(checks), 'check')} ran: " + ", ".join(parts)
     sentence += f"; exit code {result.exit_code}."
     if not result.complete:
@@ -206,13 +206,26 @@ def _provenance_line(result: AuditResult) -> str:
 def render_markdown(result: AuditResult) -> str:
     """The run as GitHub-flavoured Markdown (newline-terminated)."""
     icon, word = VERDICT_HEADINGS.get(result.verdict, ("\u26a0\ufe0f", md_escape(result.verdict).upper()))
-    lines = [f"## {icon} Model audit: {word}", "", _counts_sentence(result), ""]
+    lines = [f"## {icon} Model audit: {word}", "", _counts_sentence(result), "",
+             f"Coverage: {md_escape(result.coverage.line)}.", ""]
 
     failed = [c for c in result.checks if c.status == "fail" and c.gated]
     if failed:
         lines.append("**Gated checks that failed:**")
         lines.append("")
-        lines.extend(f"- {_check_name(c)}: {_why_failed(c)}" for c in failed)
+        lines.extend(f"- {_check_name(c)}: {_why(c, 'fail')}" for c in failed)
+        lines.append("")
+    undecided = [c for c in result.checks if c.gated and c.status in UNDECIDED]
+    if undecided:
+        lines.append("**Gated checks that could not decide:**")
+        lines.append("")
+        lines.extend(f"- {_check_name(c)} ({STATUS_LABELS.get(c.status, md_escape(c.status))}): {_why(c, 'inconclusive')}" for c in undecided)
+        lines.append("")
+    informational = [c for c in result.checks if not c.gated and c.status in ("fail", "warn", "inconclusive")]
+    if informational:
+        lines.append("**Informational findings (not gated):**")
+        lines.append("")
+        lines.extend(f"- {_check_name(c)} ({STATUS_LABELS.get(c.status, md_escape(c.status))}): {md_escape(c.message, MAX_MESSAGE) or 'no message given.'}" for c in informational)
         lines.append("")
     errored = [c for c in result.checks if c.status == "error"]
     plugin_failures = _get(result.provenance, "plugin_failures") or []

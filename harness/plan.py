@@ -7,6 +7,9 @@ check's entry may hold:
 - ``min`` / ``max``: a bound on the check's primary metric;
 - ``thresholds: {metric: {min: .., max: ..}}``: bounds on any of its metrics;
 - ``gate: false``: report the check but never let it decide the verdict;
+- ``gate_on: interval`` (default) or ``estimate``: read a threshold against the
+  metric's whole confidence interval (pass / fail / inconclusive) or against
+  its point estimate alone (pass / fail);
 - ``enabled: false``: drop a check the suite selected;
 - ``timeout: SECONDS`` (or ``null`` for none): stop waiting for the check after
   that long and mark it ``error`` (default :data:`DEFAULT_TIMEOUT_S`);
@@ -28,7 +31,8 @@ from harness.config import AuditConfig, _did_you_mean, format_validation_error, 
 from harness.errors import ConfigError
 from harness.resources import resource_dir
 
-RESERVED_KEYS = ("min", "max", "thresholds", "gate", "enabled", "timeout")
+RESERVED_KEYS = ("min", "max", "thresholds", "gate", "gate_on", "enabled", "timeout")
+GATE_ON = ("interval", "estimate")
 #: Seconds a check may run before the runner stops waiting for it: generous, it
 #: is there to stop a hung third-party check from holding the whole audit.
 DEFAULT_TIMEOUT_S = 3600.0
@@ -55,6 +59,7 @@ class PlannedCheck:
     thresholds: Mapping[str, Threshold]
     gated: bool
     timeout: float | None = DEFAULT_TIMEOUT_S
+    gate_on: str = "interval"
 
     def settings_digest(self) -> str:
         """A stable digest of what decides this check's outcome (for ``--resume``)."""
@@ -63,6 +68,7 @@ class PlannedCheck:
             "options": self.options.model_dump(mode="json"),
             "thresholds": {k: [t.min, t.max] for k, t in sorted(self.thresholds.items())},
             "gated": self.gated,
+            "gate_on": self.gate_on,
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -164,6 +170,9 @@ def _plan_one(check_id: str, registered: Any, settings: Mapping[str, Any], origi
     for metric, raw in by_metric.items():
         thresholds[str(metric)] = _threshold(raw, f"{where('thresholds')}.thresholds.{metric}")
     gate = _flag(settings, "gate", where("gate"))
+    gate_on = settings.get("gate_on", "interval")
+    if gate_on not in GATE_ON:
+        raise ConfigError(f"{where('gate_on')}.gate_on: expected one of {', '.join(GATE_ON)} (got {gate_on!r})")
     timeout = _timeout(settings, where("timeout"))
     raw_options = {k: v for k, v in settings.items() if k not in RESERVED_KEYS}
     try:
@@ -178,7 +187,7 @@ def _plan_one(check_id: str, registered: Any, settings: Mapping[str, Any], origi
                 f"{origin}.{key}: unknown option{_did_you_mean(key, allowed)}; expected one of: {', '.join(allowed)}"
             ) from None
         raise ConfigError(f"{origin}.{key}: {first['msg']} (got {first.get('input')!r})") from None
-    return PlannedCheck(check_id, check_class, registered.plugin, options, thresholds, gate, timeout)
+    return PlannedCheck(check_id, check_class, registered.plugin, options, thresholds, gate, timeout, gate_on)
 
 
 def build_plan(config: AuditConfig, registry: CheckRegistry, *, suite: str | None, base_dir: Path, source: str) -> Plan:

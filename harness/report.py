@@ -58,7 +58,12 @@ def _format_number(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-STATUS_ICONS = {"pass": "\u2714", "fail": "\u2718", "warn": "\u26a0", "error": "\u203c", "skipped": "\u2013"}
+STATUS_ICONS = {"pass": "\u2714", "fail": "\u2718", "inconclusive": "?", "incomplete": "?", "warn": "\u26a0", "error": "\u203c",
+                "skipped": "\u2013", "not_applicable": "\u2205"}
+
+
+#: A threshold outcome as the report words it.
+OUTCOME_WORDS = {"pass": "met", "fail": "NOT met", "inconclusive": "inconclusive"}
 
 
 def make_environment(search_paths: Sequence[str] = ()) -> "jinja2.Environment":
@@ -77,6 +82,7 @@ def make_environment(search_paths: Sequence[str] = ()) -> "jinja2.Environment":
 
     env.filters["short_fingerprint"] = short_fingerprint
     env.globals["status_icon"] = STATUS_ICONS
+    env.globals["outcome_word"] = OUTCOME_WORDS
     return env
 
 
@@ -130,6 +136,9 @@ def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
         result=result,
         verdict_sentence=report_view.verdict_sentence(result),
         failed_gated=report_view.failed_gated(result),
+        undecided_gated=report_view.undecided_gated(result),
+        informational_findings=report_view.informational_findings(result),
+        method_notes=report_view.method_notes(result),
         suites=suites,
         sections=standalone,
         limitations=report_view.limitations(result),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.regulation import Clause, describe
-from harness.results import AuditResult, CheckResult
+from harness.results import UNDECIDED, AuditResult, CheckResult
 
 #: Below this many evaluation examples, intervals are wide enough to say so.
 SMALL_EVAL_SPLIT = 100
@@ -49,6 +49,16 @@ def failed_gated(result: AuditResult) -> list[CheckResult]:
     return [c for c in result.checks if c.status == "fail" and c.gated]
 
 
+def undecided_gated(result: AuditResult) -> list[CheckResult]:
+    """Gated checks that decided nothing: inconclusive, skipped or not applicable."""
+    return [c for c in result.checks if c.gated and c.status in UNDECIDED]
+
+
+def informational_findings(result: AuditResult) -> list[CheckResult]:
+    """Checks with ``gate: false`` whose findings are reported apart from gate failures."""
+    return [c for c in result.checks if not c.gated and c.status in ("fail", "warn", "inconclusive")]
+
+
 def verdict_sentence(result: AuditResult) -> str:
     """The verdict in plain words, as the first thing a reviewer reads."""
     counts = result.counts
@@ -70,9 +80,43 @@ def verdict_sentence(result: AuditResult) -> str:
         if regressions:
             reasons.append(f"{regressions} metric(s) regressed significantly against the baseline (see the comparison)")
         return "The release gate says no: " + (" and ".join(reasons) or "the gate policy failed the run") + "."
-    ungated = sum(1 for c in result.checks if c.status == "fail" and not c.gated)
-    extra = f" ({ungated} informational check(s) below their thresholds are reported but do not gate.)" if ungated else ""
+    findings = len(informational_findings(result))
+    extra = f" {findings} informational check(s) with findings are reported but do not gate." if findings else ""
+    undecided = undecided_gated(result)
+    if result.verdict == "incomplete":
+        return (f"The audit could not decide: {len(undecided)} gated check(s) are inconclusive, skipped or not applicable, "
+                f"so there is no evidence that the model meets those bars. Nothing failed outright.{extra}")
+    if undecided:
+        return (f"No gated check failed, but {len(undecided)} gated check(s) could not decide and the gate policy lets that pass "
+                f"(gate.inconclusive / gate.skipped): this is not evidence that the model meets those bars.{extra}")
     return f"Every gated check met its thresholds ({counts['pass']} passed of {total}).{extra}"
+
+
+#: How each interval method (``Interval.method``, by prefix) is computed, for the report's method notes.
+INTERVAL_METHODS: dict[str, str] = {
+    "wilson": "Wilson score interval for a proportion: closed form, good coverage for small n and rates near 0 or 1.",
+    "clopper-pearson": "Clopper-Pearson exact binomial interval: conservative, coverage at least the stated level.",
+    "bootstrap-percentile": "Percentile bootstrap: examples resampled with replacement, the statistic recomputed, the central quantiles taken.",
+    "bootstrap-bca": "Bias-corrected and accelerated (BCa) bootstrap: percentiles adjusted for the resampling distribution's bias and skew.",
+    "bootstrap-bc": "Bias-corrected bootstrap: percentiles shifted by the resampling distribution's median bias.",
+    "bootstrap-stratified": "Class-stratified percentile bootstrap: class counts held fixed (used only where a statistic is undefined without both classes, e.g. ROC-AUC).",
+    "delong": "DeLong's interval for ROC-AUC from its asymptotic variance.",
+    "worst over attributes": "Worst over attributes: [worst lower bound, worst upper bound] of the per-attribute intervals; it holds the worst true disparity whenever each attribute's interval holds its own.",
+    "normal": "Normal approximation from the estimate and its standard error.",
+}
+
+
+def describe_method(method: str) -> str:
+    for prefix, text in sorted(INTERVAL_METHODS.items(), key=lambda item: -len(item[0])):
+        if method.lower().startswith(prefix):
+            return text
+    return "as named by the plugin that reported it."
+
+
+def method_notes(result: AuditResult) -> list[tuple[str, str]]:
+    """Every interval method the report shows, with how it is computed (the report's method notes)."""
+    methods = sorted({m.interval.method for c in result.checks for m in c.metrics if m.interval is not None})
+    return [(method, describe_method(method)) for method in methods]
 
 
 def limitations(result: AuditResult) -> list[str]:
@@ -88,6 +132,10 @@ def limitations(result: AuditResult) -> list[str]:
             notes.append(f"{check.id} errored and measured nothing: {check.message}")
         elif check.status == "skipped":
             notes.append(f"{check.id} was skipped: {check.message or 'no reason given'}")
+        elif check.status == "not_applicable":
+            notes.append(f"{check.id} is not applicable to this data or model: {check.message or 'no reason given'}")
+        elif check.status == "inconclusive":
+            notes.append(f"{check.id} is inconclusive: {check.message or 'no reason given'}")
         if not check.gated:
             notes.append(f"{check.id} is informational (gate: false): its outcome does not affect the verdict.")
         for note in check.evidence.get("limitations", []) if isinstance(check.evidence, dict) else []:

@@ -31,15 +31,21 @@ def _clean_number(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Metric:
-    """One number a reviewer reads, with its uncertainty when it has one."""
+    """One number a reviewer reads, with its uncertainty when it has one.
+
+    ``n`` is the number of examples the interval rests on (for a disparity
+    over groups: the smallest judged group). The gate uses it to estimate how
+    many examples would decide a threshold the interval straddles.
+    """
 
     name: str
     value: float | None
     interval: Interval | None = None
     description: str = ""
+    n: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "name": self.name,
             "value": _clean_number(self.value),
             "interval": None
@@ -52,6 +58,9 @@ class Metric:
             },
             "description": self.description,
         }
+        if self.n is not None:
+            data["n"] = int(self.n)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Metric":
@@ -61,39 +70,98 @@ class Metric:
             value=data.get("value"),
             interval=None if interval is None else Interval(**interval),
             description=data.get("description", ""),
+            n=data.get("n"),
         )
+
+
+Outcome = Literal["pass", "fail", "inconclusive"]
+GateOn = Literal["interval", "estimate"]
+
+
+def _short(value: float) -> str:
+    return f"{value:.3g}" if value != 0 and abs(value) < 1e-3 else f"{value:.3f}"
 
 
 @dataclass(frozen=True)
 class ThresholdOutcome:
-    """The comparison made for one threshold: ``value op bound`` and whether it held."""
+    """The comparison made for one threshold and its outcome: pass, fail or inconclusive.
+
+    With ``gate_on="interval"`` (the default for a metric that carries an
+    interval) the whole interval must lie on the allowed side to pass and on
+    the wrong side to fail; an interval that contains the bound decides
+    nothing (``inconclusive``), an equivalence-test reading that puts the
+    burden of proof on the model. ``gate_on="estimate"`` compares the point
+    estimate alone. ``needed_n`` estimates how many examples (per group, for
+    group metrics) would make the interval narrow enough to decide.
+    """
 
     metric: str
     op: Literal["min", "max"]
     bound: float
     value: float | None
-    passed: bool
+    outcome: Outcome
+    gate_on: GateOn = "estimate"
+    interval: tuple[float, float] | None = None
+    needed_n: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "pass"
 
     @property
     def comparison(self) -> str:
         sign = ">=" if self.op == "min" else "<="
-        shown = "n/a" if self.value is None else f"{self.value:.4g}"
+        if self.value is None:
+            return f"{self.metric} = n/a {sign} {self.bound:g}"
+        shown = f"{self.value:.4g}"
+        if self.gate_on == "interval" and self.interval is not None:
+            shown += f" [{self.interval[0]:.4g}, {self.interval[1]:.4g}]"
         return f"{self.metric} = {shown} {sign} {self.bound:g}"
 
+    @property
+    def sentence(self) -> str:
+        """The outcome in plain words, as the report, Markdown and JUnit print it."""
+        need = "at least" if self.op == "min" else "at most"
+        if self.value is None:
+            return f"{self.metric} could not be computed, so its threshold ({need} {self.bound:g}) cannot be met"
+        if self.gate_on == "interval" and self.interval is not None:
+            low, high = (_short(v) for v in self.interval)
+            if self.outcome == "inconclusive":
+                more = f" (about {self.needed_n} per group would decide it)" if self.needed_n else ""
+                return (f"the interval [{low}, {high}] of {self.metric} contains the limit {self.bound:g}: "
+                        f"more examples are needed{more}")
+            side = "meets" if self.outcome == "pass" else "misses"
+            return f"the whole interval [{low}, {high}] of {self.metric} {side} the limit ({need} {self.bound:g})"
+        verb = "meets" if self.outcome == "pass" else "misses"
+        return f"{self.metric} = {_short(self.value)} {verb} the limit ({need} {self.bound:g}; point estimate)"
+
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["value"] = _clean_number(self.value)
-        data["comparison"] = self.comparison
-        return data
+        return {
+            "metric": self.metric,
+            "op": self.op,
+            "bound": self.bound,
+            "value": _clean_number(self.value),
+            "outcome": self.outcome,
+            "passed": self.passed,
+            "gate_on": self.gate_on,
+            "interval": None if self.interval is None else [_clean_number(v) for v in self.interval],
+            "needed_n": self.needed_n,
+            "comparison": self.comparison,
+            "sentence": self.sentence,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "ThresholdOutcome":
+        interval = data.get("interval")
         return cls(
             metric=data["metric"],
             op=data["op"],
             bound=data["bound"],
             value=data.get("value"),
-            passed=data["passed"],
+            outcome=data.get("outcome") or ("pass" if data.get("passed") else "fail"),
+            gate_on=data.get("gate_on", "estimate"),
+            interval=None if interval is None else (interval[0], interval[1]),
+            needed_n=data.get("needed_n"),
         )
 
 
@@ -167,6 +235,62 @@ def _json_safe(value: Any) -> Any:
     return _clean_number(value)
 
 
+def _first_sentence(text: str) -> str:
+    return (text or "").strip().split("\n", 1)[0]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the verdict rests on: how many gated checks decided, which could not, and why.
+
+    A gated check decides when it passed or failed (or errored: that is
+    reported as an error). One that is inconclusive, skipped or not
+    applicable decided nothing, so the verdict cannot read a plain PASS over
+    it. Informational (``gate: false``) findings are counted apart, never as
+    gate failures.
+    """
+
+    gated: int
+    decided: int
+    undecided: tuple[tuple[str, str, str], ...] = ()   # (check id, status, reason)
+    informational: int = 0
+    informational_findings: int = 0                     # non-gated checks that failed or warned
+
+    @classmethod
+    def of(cls, checks: "tuple[CheckResult, ...] | list[CheckResult]") -> "Coverage":
+        gated = [c for c in checks if c.gated]
+        undecided = tuple((c.id, c.status, _first_sentence(c.message)) for c in gated if c.status in UNDECIDED)
+        informational = [c for c in checks if not c.gated]
+        return cls(
+            gated=len(gated),
+            decided=sum(1 for c in gated if c.status in ("pass", "fail", "warn")),
+            undecided=undecided,
+            informational=len(informational),
+            informational_findings=sum(1 for c in informational if c.status in ("fail", "warn", "inconclusive")),
+        )
+
+    @property
+    def line(self) -> str:
+        """One sentence: "14 of 15 gated checks decided; fairness.counterfactual: not applicable, ..."."""
+        text = f"{self.decided} of {self.gated} gated check{'s' if self.gated != 1 else ''} decided"
+        for check_id, status, reason in self.undecided:
+            text += f"; {check_id}: {status.replace('_', ' ')}" + (f", {reason}" if reason else "")
+        if self.informational:
+            text += (f"; {self.informational} informational check{'s' if self.informational != 1 else ''}"
+                     f" ({self.informational_findings} with findings) not gated")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gated": self.gated,
+            "decided": self.decided,
+            "undecided": [{"id": i, "status": s, "reason": r} for i, s, r in self.undecided],
+            "informational": self.informational,
+            "informational_findings": self.informational_findings,
+            "line": self.line,
+        }
+
+
 @dataclass(frozen=True)
 class AuditResult:
     """Everything one run produced; the body of results.json.
@@ -201,6 +325,10 @@ class AuditResult:
             counts[check.status] += 1
         return counts
 
+    @property
+    def coverage(self) -> "Coverage":
+        return Coverage.of(self.checks)
+
     def check(self, check_id: str) -> CheckResult | None:
         for check in self.checks:
             if check.id == check_id:
@@ -214,6 +342,7 @@ class AuditResult:
             "verdict": self.verdict,
             "exit_code": self.exit_code,
             "counts": self.counts,
+            "coverage": self.coverage.to_dict(),
             # Check durations differ between identical runs: they live in the run block (run.check_durations).
             "checks": [{k: v for k, v in c.to_dict().items() if k != "duration_s"} for c in self.checks],
             "provenance": _json_safe(self.provenance),

@@ -349,11 +349,16 @@ class Run:
             forced_problems=self._baseline_problems,
         )
         checks = list(result.checks)
-        verdict, code = gate.verdict(checks, len(self.host.failures), self.config.gate.fail_on, len(comparison["regressions"]))
+        verdict, code = self.verdict(checks, len(comparison["regressions"]))
         return dataclasses.replace(result, comparison=comparison, verdict=verdict, exit_code=code)  # type: ignore[arg-type]
 
+    def verdict(self, checks: list[CheckResult], regressions: int = 0) -> tuple[str, int]:
+        policy = self.config.gate
+        return gate.verdict(checks, len(self.host.failures), policy.fail_on, regressions,
+                            inconclusive=policy.inconclusive, skipped=policy.skipped)
+
     def assemble(self, ctx: RunContext, plan: Plan, checks: list[CheckResult], *, complete: bool) -> AuditResult:
-        verdict, code = gate.verdict(checks, len(self.host.failures), self.config.gate.fail_on)
+        verdict, code = self.verdict(checks)
         stats = ctx.predictor.stats().to_dict() if ctx.predictor else {}
         predictions = self.predictions(ctx) if complete else None
         if not complete:
@@ -404,6 +409,8 @@ class Run:
         self.prepare(ctx)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_outputs(self.output_dir)
+        if not self.resume:
+            ctx.empty_scratch()  # checkpoints of an earlier run (maybe of another model) are never read without --resume
         self.host.hook.harness_run_start(ctx=ctx)
         checks: list[CheckResult] = []
         for planned in plan.checks:

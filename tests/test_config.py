@@ -104,9 +104,9 @@ def test_gate_compares_and_explains() -> None:
     passed = apply_thresholds(result, _planned({"a": Threshold(min=0.7, max=0.9)}))
     assert passed.status == "pass" and [t.passed for t in passed.thresholds] == [True, True]
     failed = apply_thresholds(result, _planned({"a": Threshold(min=0.85)}))
-    assert failed.status == "fail" and failed.message.startswith("a = 0.8 >= 0.85 is false")
+    assert failed.status == "fail" and failed.message.startswith("a = 0.800 misses the limit (at least 0.85; point estimate)")
     undefined = apply_thresholds(result, _planned({"b": Threshold(max=1.0)}))
-    assert undefined.status == "fail" and "b is undefined" in undefined.message
+    assert undefined.status == "fail" and "b could not be computed" in undefined.message
     missing = apply_thresholds(result, _planned({"c": Threshold(min=0)}))
     assert missing.status == "error" and "does not report (it reports: a, b)" in missing.message
     warned = apply_thresholds(CheckResult(id="x.y", title="X", status="warn", metrics=(Metric("a", 0.8),)), _planned({"a": Threshold(min=0.5)}))

@@ -40,27 +40,27 @@ def sample_result(verdict: str = "fail", exit_code: int = 1) -> AuditResult:
         CheckResult(
             id="accuracy.accuracy", title="Accuracy", status="pass", message="accuracy 0.933 on 240 examples",
             metrics=(Metric("accuracy", 0.9333, Interval(0.9, 0.9625)), Metric("balanced_accuracy", 0.92)),
-            thresholds=(ThresholdOutcome("accuracy", "min", 0.7, 0.9333, True),),
+            thresholds=(ThresholdOutcome("accuracy", "min", 0.7, 0.9333, "pass"),),
             regulations=("EU AI Act Art. 15(1)",), plugin="accuracy", duration_s=0.25,
         ),
         CheckResult(
             id="accuracy.macro_f1", title="Macro F1", status="fail",
             message="macro_f1 = 0.41 >= 0.6 is false. macro_f1 0.410 on 240 examples",
             metrics=(Metric("macro_f1", 0.41, Interval(0.35, 0.47)),),
-            thresholds=(ThresholdOutcome("macro_f1", "min", 0.6, 0.41, False),),
+            thresholds=(ThresholdOutcome("macro_f1", "min", 0.6, 0.41, "fail"),),
             plugin="accuracy", duration_s=0.5,
         ),
         CheckResult(
             id="accuracy.calibration", title="Calibration", status="warn", message="few examples per bin",
             metrics=(Metric("expected_calibration_error", 0.05),),
-            thresholds=(ThresholdOutcome("expected_calibration_error", "max", 0.1, 0.05, True),),
+            thresholds=(ThresholdOutcome("expected_calibration_error", "max", 0.1, 0.05, "pass"),),
             plugin="accuracy",
         ),
         CheckResult(
             id="fairness.demographic_parity_difference", title="Demographic parity", status="fail",
             message="demographic_parity_difference = 0.3 <= 0.1 is false.",
             metrics=(Metric("demographic_parity_difference", 0.3, Interval(0.2, 0.4)),),
-            thresholds=(ThresholdOutcome("demographic_parity_difference", "max", 0.1, 0.3, False),),
+            thresholds=(ThresholdOutcome("demographic_parity_difference", "max", 0.1, 0.3, "fail"),),
             gated=False, plugin="fairness", duration_s=1.0,
         ),
         CheckResult(
@@ -83,7 +83,7 @@ def hostile_result() -> AuditResult:
     check = CheckResult(
         id="custom.check<x>", title="Title " + HOSTILE, status="fail", message=HOSTILE,
         metrics=(Metric("m|<b>", 0.5, Interval(0.4, 0.6)),),
-        thresholds=(ThresholdOutcome("m|<b>", "min", 0.9, 0.5, False),),
+        thresholds=(ThresholdOutcome("m|<b>", "min", 0.9, 0.5, "fail"),),
         regulations=(HOSTILE,),
     )
     broken = CheckResult(id="custom.broken", title="Broken", status="error", message=HOSTILE)
@@ -182,7 +182,7 @@ def test_junit_is_deterministic_and_undefined_metrics_are_null():
     undefined = normalized(AuditResult(
         verdict="fail", exit_code=1, provenance={},
         checks=(CheckResult(id="solo", title="", status="fail", metrics=(Metric("x", float("nan")),),
-                            thresholds=(ThresholdOutcome("x", "min", 0.5, None, False),)),),
+                            thresholds=(ThresholdOutcome("x", "min", 0.5, None, "fail"),)),),
     ))
     xml = parse(render_junit(undefined))
     (suite,) = list(xml)
@@ -243,8 +243,8 @@ def test_markdown_structure():
     assert "accuracy \u2265 0.7" in rows[0] and rows[0].endswith("| yes |")
     assert "(not gated)" in rows[3] and rows[3].endswith("| no |")
     # The gated failure is explained in plain words; the ungated one is not listed as gating.
-    gated_section = md.split("**Gated checks that failed:**")[1].split("|")[0]
-    assert "macro\\_f1 is 0.410, the gate needs at least 0.6" in gated_section
+    gated_section = md.split("**Gated checks that failed:**")[1].split("**")[0]
+    assert "macro\\_f1 = 0.410 misses the limit \\(at least 0.6; point estimate\\)" in gated_section
     assert "demographic" not in gated_section
     assert "shadow model diverged" in md.split("**Could not run:**")[1]
     assert md.rstrip().splitlines()[-1] == (

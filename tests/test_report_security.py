@@ -321,7 +321,7 @@ def build_result(payload: str) -> Any:
         CheckResult(
             id="accuracy.accuracy", title=m("title"), status="fail", message=m("message"),
             metrics=(Metric(m("metric-name"), 0.61, interval, m("metric-description")), Metric("balanced_accuracy", 0.6, interval)),
-            thresholds=(ThresholdOutcome(m("threshold-metric"), "min", 0.7, 0.61, False),),
+            thresholds=(ThresholdOutcome(m("threshold-metric"), "min", 0.7, 0.61, "fail"),),
             evidence={**common, "confusion_matrix": [[100, 44], [50, 46]], "limitations": [m("evidence-limitation")]},
             regulations=("EU AI Act Art. 15(1)", m("regulation")), plugin=m("check-plugin"), duration_s=0.5,
         ),

@@ -124,11 +124,15 @@ def _limitations(analysis: FairnessAnalysis) -> list[str]:
 class _DisparityCheck(Check):
     """One disparity measure over every judged attribute (and class, one-vs-rest); the worst one decides.
 
-    The default threshold gates the interval bound on the side of less harm
-    (``<measure>_lower_bound`` for differences, ``_upper_bound`` for the ratio):
-    the check fails when the disparity is too large *beyond sampling noise*, so
-    a release gate does not flap on groups of a few dozen examples. Gate on the
-    point estimate instead with ``thresholds: {<measure>: {max: ...}}``.
+    The headline metric is the worst point estimate over attributes, with the
+    interval ``[worst low, worst high]`` of the per-attribute intervals: it
+    holds the worst true disparity whenever each attribute's interval holds
+    its own. The core gate reads that whole interval (pass only when all of
+    it meets the threshold, fail only when all of it misses, inconclusive
+    otherwise), so a small group's wide interval can no longer pass by
+    default. ``n`` is the smallest judged group, for the gate's estimate of
+    the examples per group needed to decide. ``gate_on: estimate`` gates the
+    point estimate alone.
     """
 
     Options = FairnessOptions
@@ -146,8 +150,11 @@ class _DisparityCheck(Check):
         for (attrs, positive), disparity in analysis.disparities.items():
             value = getattr(disparity, self.measure)
             interval = disparity.intervals.get(self.measure)
+            method = getattr(disparity, "interval_method", "bootstrap-percentile")
+            judged_counts = [int(r.count) for r in analysis.groups.get((attrs, positive), []) if r.group in disparity.judged_groups]
             name = f"{self.measure}[{' & '.join(attrs)}" + (f", class={_class_name(analysis.labels, positive)}]" if len(analysis.classes) > 1 else "]")
-            metrics.append(Metric(name, value, Interval(interval[0], interval[1], options.level) if interval else None))
+            metrics.append(Metric(name, value, Interval(interval[0], interval[1], options.level, method) if interval else None,
+                                  n=min(judged_counts) if judged_counts else None))
             rows.append({"attribute": " & ".join(attrs), "class": _class_name(analysis.labels, positive), "value": value,
                          "interval": list(interval) if interval else None, "judged_groups": list(disparity.judged_groups),
                          "insufficient_groups": [list(g) for g in disparity.insufficient_groups], "worst_group": disparity.worst_group})
@@ -155,23 +162,26 @@ class _DisparityCheck(Check):
         evidence = {"by_attribute": rows, "limitations": _limitations(analysis), "min_group_size": options.min_group_size}
         if not defined:
             reasons = "; ".join(analysis.skipped.values()) or "fewer than two groups large enough to judge"
-            return self.result(status="skipped", evidence=evidence, message=f"no attribute could be judged: {reasons}")
-        chosen = max(defined, key=lambda m: m.value) if self.worst == "max" else min(defined, key=lambda m: m.value)
-        headline = Metric(self.measure, chosen.value, chosen.interval, description=f"worst over attributes: {chosen.name}")
-        # the gate reads the interval bound on the side of "less harm": a disparity fails the
-        # default gate only when it exceeds the threshold beyond sampling noise
-        bound_side = "lower" if self.worst == "max" else "upper"
-        bounds = [
-            (m.interval.low if bound_side == "lower" else m.interval.high) if m.interval is not None else m.value
-            for m in defined
-        ]
-        gate_value = max(bounds) if self.worst == "max" else min(bounds)
-        gate_metric = Metric(f"{self.measure}_{bound_side}_bound", gate_value,
-                             description=f"worst {bound_side} 95% interval bound over attributes (what the default threshold gates)")
+            return self.result(status="not_applicable", evidence=evidence, message=f"no attribute could be judged: {reasons}")
+        pick = max if self.worst == "max" else min
+        chosen = pick(defined, key=lambda m: m.value)
+        headline = Metric(self.measure, chosen.value, _worst_interval(defined, pick, options.level),
+                          description=f"worst over attributes: {chosen.name}",
+                          n=min((m.n for m in defined if m.n is not None), default=None))
         message = f"worst {self.measure} {chosen.value:.3f} ({chosen.name})"
         if chosen.interval is not None:
             message += f", 95% interval [{chosen.interval.low:.3f}, {chosen.interval.high:.3f}]"
-        return self.result(metrics=[gate_metric, headline, *metrics], evidence=evidence, message=message)
+        return self.result(metrics=[headline, *metrics], evidence=evidence, message=message)
+
+
+def _worst_interval(metrics: list[Metric], pick: Callable[..., float], level: float) -> Interval | None:
+    """``[worst low, worst high]`` over attributes: covers the worst true value when each interval covers its own."""
+    if any(m.interval is None for m in metrics):
+        return None
+    lows = [m.interval.low for m in metrics if m.interval is not None]
+    highs = [m.interval.high for m in metrics if m.interval is not None]
+    methods = sorted({m.interval.method for m in metrics if m.interval is not None})
+    return Interval(pick(lows), pick(highs), level, f"worst over attributes of {', '.join(methods)}")
 
 
 class DemographicParityDifference(_DisparityCheck):
@@ -179,7 +189,7 @@ class DemographicParityDifference(_DisparityCheck):
     title = "Demographic parity difference"
     description = "Largest gap in positive-prediction rate between groups of a sensitive attribute (0 = equal)."
     measure = "demographic_parity_difference"
-    primary_metric = "demographic_parity_difference_lower_bound"
+    primary_metric = "demographic_parity_difference"
     default_thresholds = {primary_metric: Threshold(max=0.1)}
 
 
@@ -188,7 +198,7 @@ class DemographicParityRatio(_DisparityCheck):
     title = "Demographic parity ratio"
     description = "Lowest over highest group positive-prediction rate (1 = equal; the four-fifths rule asks >= 0.8)."
     measure = "demographic_parity_ratio"
-    primary_metric = "demographic_parity_ratio_upper_bound"
+    primary_metric = "demographic_parity_ratio"
     default_thresholds = {primary_metric: Threshold(min=0.8)}
     worst = "min"
 
@@ -198,7 +208,7 @@ class EqualizedOddsDifference(_DisparityCheck):
     title = "Equalized odds difference"
     description = "Largest gap between groups in true or false positive rate (0 = equal error rates)."
     measure = "equalized_odds_difference"
-    primary_metric = "equalized_odds_difference_lower_bound"
+    primary_metric = "equalized_odds_difference"
     default_thresholds = {primary_metric: Threshold(max=0.1)}
 
 
@@ -207,7 +217,7 @@ class EqualOpportunityDifference(_DisparityCheck):
     title = "Equal opportunity difference"
     description = "Largest gap between groups in true positive rate: who is missed when they need the positive outcome."
     measure = "equal_opportunity_difference"
-    primary_metric = "equal_opportunity_difference_lower_bound"
+    primary_metric = "equal_opportunity_difference"
     default_thresholds = {primary_metric: Threshold(max=0.1)}
 
 
@@ -216,7 +226,7 @@ class WorstGroupAccuracyGap(_DisparityCheck):
     title = "Worst-group accuracy gap"
     description = "Overall accuracy minus the accuracy of the worst-served group."
     measure = "worst_group_accuracy_gap"
-    primary_metric = "worst_group_accuracy_gap_lower_bound"
+    primary_metric = "worst_group_accuracy_gap"
     default_thresholds = {primary_metric: Threshold(max=0.1)}
 
 
@@ -269,7 +279,7 @@ class CounterfactualCheck(Check):
         texts = data.eval.texts
         variants = make_variants(texts, merge_swaps(DEFAULT_SWAPS, options.swaps))
         if not variants:
-            return self.result(status="skipped", message="no identity term of the swap lists occurs in the evaluation texts")
+            return self.result(status="not_applicable", message="no identity term of the swap lists occurs in the evaluation texts")
         predictor = ctx.require_predictor()
         original = predictor.probabilities([v.original for v in variants])  # served from the cache
         swapped = predictor.probabilities([v.swapped for v in variants])
@@ -313,7 +323,7 @@ class MitigationCheck(Check):
             return self.result(status="skipped", message="mitigation not requested (set mitigate: threshold_optimizer)")
         data = ctx.require_data()
         if len(data.label_names) != 2:
-            return self.result(status="skipped", message=f"ThresholdOptimizer needs a binary task; this one has {len(data.label_names)} labels")
+            return self.result(status="not_applicable", message=f"ThresholdOptimizer needs a binary task; this one has {len(data.label_names)} labels")
         attribute = options.attribute or (data.sensitive_columns[0] if data.sensitive_columns else None)
         validation = data.get("validation")
         if attribute is None or validation is None or not len(validation):
