@@ -78,6 +78,7 @@ __all__ = [
     "mask_matches",
     "mask_text",
     "ssn_valid",
+    "token_pii_kind",
 ]
 
 #: Every kind, in the order reports list them.
@@ -486,3 +487,60 @@ def mask_matches(text: str, matches: Sequence[PiiMatch]) -> str:
         pos = m.end
     out.append(text[pos:])
     return "".join(out)
+
+
+# --------------------------------------------------------------------------
+# Single tokens (tokenizer vocabularies, merges, added tokens)
+# --------------------------------------------------------------------------
+
+#: Kinds whose detector needs no context, so it applies to one token alone.
+TOKEN_KINDS: tuple[str, ...] = ("email", "phone", "mrn", "ssn", "card", "iban", "ip")
+# Subword markers of WordPiece (``##``), byte-level BPE (``\u0120`` = space), SentencePiece
+# (``\u2581``) and classic BPE end-of-word (``</w>``).
+_TOKEN_PREFIXES = ("##", "\u0120", "\u2581")
+_TOKEN_SUFFIXES = ("</w>",)
+# The value shape of the MRN detector (1-3 letters, 6-10 digits) with no label before it.
+_ID_NUMBER = re.compile(r"[A-Za-z]{0,3}(\d{6,15})")
+
+
+def token_pii_kind(token: str, names: Sequence[str] = (), use_common_names: bool = False) -> str | None:
+    """The kind of personal data one vocabulary token *is*, or None.
+
+    A vocabulary has no context, so only detectors that decide on the value
+    alone apply: ``email``, ``card`` (Luhn), ``iban`` (mod 97), ``ssn``,
+    ``ip`` and grouped or ``+`` ``phone`` numbers, as in :func:`find_pii`.
+    A bare run of 6-15 digits (optionally 1-3 letters first) is an
+    identifier-shaped number: 6-10 digits count as ``mrn`` (the MRN value
+    shape), 11-15 as ``phone``; a subword vocabulary keeps a whole number that
+    long only when it saw it often in training, which is memorisation, not
+    language. Round and one-digit runs (``100000``, ``999999``) are not
+    counted. Not applied: ``dob`` (a date alone is not a birth date) and the
+    lead-word name rule. Names: the ``names`` given (whole token, any case),
+    and the bundled list only with ``use_common_names`` (off by default: in
+    any uncased vocabulary it flags words such as "will" or "mark").
+    """
+    core = token.strip()
+    for prefix in _TOKEN_PREFIXES:
+        if core.startswith(prefix):
+            core = core[len(prefix):]
+    for suffix in _TOKEN_SUFFIXES:
+        if core.endswith(suffix):
+            core = core[: -len(suffix)]
+    if len(core) < 2:
+        return None
+    if names or use_common_names:
+        wanted = {n.strip().lower() for n in names if n and n.strip()}
+        if use_common_names:
+            wanted |= {n.lower() for n in COMMON_FIRST_NAMES}
+        if core.lower() in wanted:
+            return "name"
+    if any(c.isdigit() for c in core) or "@" in core or ":" in core:
+        matches = find_pii(core, TOKEN_KINDS, use_common_names=False)
+        if matches:
+            return max(matches, key=lambda m: m.end - m.start).kind
+        number = _ID_NUMBER.fullmatch(core)
+        if number:
+            digits = number.group(1)
+            if len(set(digits)) > 1 and not re.fullmatch(r"[1-9]0{5,}", digits):
+                return "mrn" if len(digits) <= 10 else "phone"
+    return None
