@@ -9,6 +9,7 @@ check's numbers.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,28 @@ class RunContext:
     progress: Progress = field(default_factory=Progress)
     executor: Executor = field(default_factory=LocalExecutor)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def checkpoint_dir(self, *parts: str) -> Path:
+        """A folder for a check's resumable partial results: ``scratch_dir/checkpoints/<parts>``.
+
+        The runner empties ``scratch_dir`` at the start of every run without
+        ``--resume``, so a checkpoint is only ever read by a resumed run, and
+        even then only under a key naming everything that decides it
+        (:func:`harness.provenance.result_key`: weights, data, options, seed,
+        library versions).
+        """
+        return self.scratch_dir.joinpath("checkpoints", *parts)
+
+    def empty_scratch(self) -> None:
+        """Remove ``scratch_dir`` and all in it: a run without ``--resume`` reads no checkpoint of an earlier run.
+
+        Called by the runner once inputs are loaded and before any check runs.
+        """
+        folder = self.scratch_dir
+        if folder.is_symlink() or folder.is_file():
+            folder.unlink()
+        elif folder.is_dir():
+            shutil.rmtree(folder)
 
     def rng(self, name: str) -> np.random.Generator:
         """A generator seeded by (run seed, name): independent streams per check."""

@@ -45,6 +45,7 @@ class Predictor:
         self.batch_size = batch_size
         self.max_tokens_per_batch = max_tokens_per_batch
         self._cache: dict[str, np.ndarray] = {}
+        self._cached_for = handle.weights_sha256  # the weights the cached outputs came from
         self._lock = threading.Lock()
         self._requests = self._texts_requested = self._forward_texts = self._forward_batches = self._cache_hits = 0
 
@@ -59,11 +60,37 @@ class Predictor:
         """Forget cached outputs (call after the model's weights change)."""
         with self._lock:
             self._cache.clear()
+            self._cached_for = self.handle.weights_sha256
+
+    def identity(self) -> dict[str, Any]:
+        """What decides this predictor's outputs, for keys of results computed from them.
+
+        The weights sha256 (computed now if the handle has none yet), the
+        tokenizer's vocabulary digest and truncation length, and the device
+        type (CUDA runs under bf16 autocast, so its logits differ from CPU's).
+        A checkpoint keyed by this is never read for another model.
+        """
+        handle = self.handle
+        with self._lock:
+            if not handle.weights_sha256:  # never digested: the cache is of these very weights, keep it
+                self._cached_for = handle.refresh_digest()
+        weights = handle.weights_sha256
+        return {
+            "weights_sha256": weights,
+            "source": handle.source,
+            "label_names": list(handle.label_names),
+            "max_length": handle.max_length,
+            "tokenizer": tokenizer_digest(handle.tokenizer),
+            "device": handle.device.type,
+        }
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """Float32 logits of shape (len(texts), num_labels), in the order given."""
         texts = list(texts)
         with self._lock:
+            if self._cached_for != self.handle.weights_sha256:  # the weights changed (and were re-digested): outputs are stale
+                self._cache.clear()
+                self._cached_for = self.handle.weights_sha256
             self._requests += 1
             self._texts_requested += len(texts)
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
@@ -130,6 +157,19 @@ class Predictor:
                 model.train(True)
         self._forward_texts += len(texts)
         return out  # type: ignore[return-value]
+
+
+def tokenizer_digest(tokenizer: Any) -> str:
+    """sha256 of the tokenizer's class and vocabulary: two tokenizers with one digest split text alike."""
+    import hashlib
+    import json
+
+    try:
+        vocabulary = sorted(tokenizer.get_vocab().items())
+    except (AttributeError, NotImplementedError, TypeError):
+        vocabulary = []
+    payload = json.dumps([type(tokenizer).__name__, vocabulary], ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def pad_batch(tokenizer: Any, encoded: Any, indices: Sequence[int], device: "torch.device") -> dict[str, "torch.Tensor"]:

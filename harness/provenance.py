@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import platform
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 PACKAGES: tuple[str, ...] = (
     "audit-harness", "torch", "transformers", "tokenizers", "safetensors", "numpy", "scipy",
@@ -24,6 +25,38 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return versions
+
+
+#: Libraries whose version can change a computed result (model outputs, training, attacks, statistics).
+RESULT_LIBRARIES: tuple[str, ...] = (
+    "audit-harness", "torch", "transformers", "tokenizers", "safetensors", "numpy", "scipy", "scikit-learn",
+    "fairlearn", "textattack", "opacus",
+)
+
+
+def library_versions(names: Iterable[str] = RESULT_LIBRARIES) -> dict[str, str | None]:
+    """Installed versions of ``names`` (``None`` for one not installed), plus the Python version."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def result_key(fields: Mapping[str, Any], libraries: Iterable[str] = RESULT_LIBRARIES) -> str:
+    """The sha256 that names one computed result: ``fields`` plus the versions of ``libraries``.
+
+    Every cache or checkpoint that stands for "this result" is keyed by this, so
+    a stored result is reused only for the same inputs (weights sha256, data
+    fingerprint, options, seed: whatever ``fields`` names) computed by the same
+    library versions; anything else is a miss and is computed again. ``fields``
+    is digested as canonical JSON (sorted keys; non-JSON values through ``str``).
+    """
+    payload = {"fields": dict(fields), "libraries": library_versions(libraries)}
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def git_commit(folder: Path) -> dict[str, Any] | None:

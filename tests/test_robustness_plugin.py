@@ -36,7 +36,7 @@ def test_offline_recipe_reports_metrics_examples_and_resumes(tmp_path: Path) -> 
     html = (tmp_path / "out" / "report.html").read_text()
     if evidence["succeeded"]:
         assert "<mark>" in html
-    chunks = sorted((tmp_path / "out" / "checkpoints" / "robustness" / "char-swap").glob("chunk-*.json"))
+    chunks = sorted((tmp_path / "out" / ".scratch" / "checkpoints" / "robustness" / "char-swap").glob("chunk-*.json"))
     assert chunks
     # an interrupted attack: drop the results and one chunk, resume, same outcome
     chunks[-1].unlink()

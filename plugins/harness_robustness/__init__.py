@@ -5,11 +5,14 @@ with TextAttack's own recipes, through the run's shared Predictor
 (``wrapper.py``), TextAttack imported offline (``offline.py``). Recipes that
 need downloaded resources end at once as ``error`` naming what is missing
 (``recipes.py``). Progress is checkpointed per chunk of examples under the
-output folder, so ``harness run --resume`` continues an interrupted attack.
+output folder (``ctx.checkpoint_dir``, emptied by a run without ``--resume``),
+keyed by the model's weights, the data, the options and the library versions,
+so ``harness run --resume`` continues an interrupted attack and nothing else.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -48,15 +51,18 @@ def attack_outcome(ctx: "RunContext", options: AttackOptions) -> Any:
     """The run's attack for these options, done once and shared by the robustness checks."""
     from harness_robustness.attack import run_attack
 
-    key = ("harness_robustness.attack", options.recipe, options.examples, options.query_budget)
+    data = ctx.require_data()
+    split = data.eval
+    predictor = ctx.require_predictor()
+    # What decides the attack besides the model (run_attack adds the model's identity and the library versions).
+    fields = {"options": options.model_dump(mode="json"), "split": split.name, "data": split.fingerprint, "run_seed": ctx.seed}
+    key = ("harness_robustness.attack", predictor.handle.weights_sha256, json.dumps(fields, sort_keys=True))
     if key not in ctx.extra:
-        data = ctx.require_data()
-        split = data.eval
-        checkpoints = ctx.output_dir / "checkpoints" / "robustness" / options.recipe
         ctx.extra[key] = run_attack(
-            split.texts, split.labels, data.label_names, ctx.require_predictor(),
+            split.texts, split.labels, data.label_names, predictor,
             recipe=options.recipe, examples=options.examples, query_budget=options.query_budget,
-            seed=int(ctx.rng(f"robustness:{options.recipe}").integers(0, 2**31 - 1)), checkpoint_dir=checkpoints,
+            seed=int(ctx.rng(f"robustness:{options.recipe}").integers(0, 2**31 - 1)),
+            checkpoint_dir=ctx.checkpoint_dir("robustness", options.recipe), checkpoint_fields=fields,
         )
     return ctx.extra[key]
 

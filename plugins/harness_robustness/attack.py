@@ -10,12 +10,11 @@ uninterrupted runs give identical per-example results.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -25,7 +24,10 @@ from harness_robustness.recipes import build_attack, describe
 from harness_robustness.speedups import fast_text_ops, quiet_attacker
 from harness_robustness.wrapper import make_wrapper
 
-__all__ = ["AttackOutcome", "CHUNK_SIZE", "attack_pairs", "stratified_sample", "run_attack", "summarise", "chunk_seed"]
+__all__ = [
+    "AttackOutcome", "CHUNK_SIZE", "attack_pairs", "stratified_sample", "run_attack", "summarise", "chunk_seed",
+    "chunk_key", "attack_identity",
+]
 
 CHUNK_SIZE = 10
 
@@ -181,9 +183,42 @@ def summarise(recipe: str, components: dict, query_budget: int | None, records: 
     )
 
 
-def _chunk_key(recipe: str, query_budget: int | None, seed: int, chunk: int, pairs: list[tuple[str, int]]) -> str:
-    payload = json.dumps([recipe, query_budget, seed, chunk, pairs], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+#: The libraries whose versions decide an attack's outcome (TextAttack's search, the model's outputs).
+ATTACK_LIBRARIES = ("audit-harness", "textattack", "torch", "transformers", "tokenizers", "numpy")
+
+
+def chunk_key(identity: Mapping[str, Any], chunk: int, pairs: list[tuple[str, int]]) -> str:
+    """The name of one chunk's result: the attack's ``identity`` (model, options, seed, data), the chunk and its texts.
+
+    A checkpoint is reused only when every input that decides its records is
+    the same, including the library versions (:func:`harness.provenance.result_key`):
+    a chunk attacked on another model, with other options or another
+    TextAttack is never read back as this one.
+    """
+    from harness.provenance import result_key
+
+    return result_key({**identity, "chunk": int(chunk), "pairs": [[str(t), int(y)] for t, y in pairs]}, ATTACK_LIBRARIES)
+
+
+def attack_identity(
+    predictor: Any, recipe: str, components: dict, query_budget: int | None, seed: int, label_names: Sequence[str],
+    fields: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Everything besides the chunk that decides an attack's records, or ``None`` when the model has no identity.
+
+    The model is named by :meth:`harness.predict.Predictor.identity` (weights
+    sha256, tokenizer, device); a predictor without one cannot vouch for a
+    checkpoint, so nothing is read or written for it. ``fields``: what the
+    caller knows besides (the data fingerprint, the check options, the run seed).
+    """
+    describe_model = getattr(predictor, "identity", None)
+    model = describe_model() if callable(describe_model) else None
+    if not model or not model.get("weights_sha256"):
+        return None
+    return {
+        "model": model, "recipe": recipe, "components": components, "query_budget": query_budget,
+        "seed": int(seed), "label_names": list(label_names), "context": dict(fields or {}),
+    }
 
 
 def _write_atomic(path: Path, data: Any) -> None:
@@ -203,13 +238,23 @@ def run_attack(
     query_budget: int | None = None,
     seed: int = 0,
     checkpoint_dir: str | os.PathLike | None = None,
+    checkpoint_fields: Mapping[str, Any] | None = None,
 ) -> AttackOutcome:
-    """Attack a class-stratified sample of ``examples`` texts with ``recipe`` through ``predictor``."""
+    """Attack a class-stratified sample of ``examples`` texts with ``recipe`` through ``predictor``.
+
+    With ``checkpoint_dir``, finished chunks are saved and reused under
+    :func:`chunk_key` (the model's identity, the attack, ``checkpoint_fields``
+    such as the data fingerprint and check options, the library versions).
+    """
     labels = [int(x) for x in labels]
     sample = stratified_sample(labels, examples, seed)
     attack = build_attack(recipe, make_wrapper(predictor))
     components = describe(attack)
-    directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    identity = None
+    if checkpoint_dir is not None:
+        fields = {"examples": int(examples), **(checkpoint_fields or {})}
+        identity = attack_identity(predictor, recipe, components, query_budget, seed, label_names, fields)
+    directory = Path(checkpoint_dir) if identity is not None else None
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
     records: list[dict] = []
@@ -217,8 +262,8 @@ def run_attack(
         indices = sample[start : start + CHUNK_SIZE]
         pairs = [(str(texts[i]), labels[i]) for i in indices]
         path = None
-        if directory is not None:
-            path = directory / f"chunk-{chunk:05d}-{_chunk_key(recipe, query_budget, seed, chunk, pairs)}.json"
+        if directory is not None and identity is not None:
+            path = directory / f"chunk-{chunk:05d}-{chunk_key(identity, chunk, pairs)[:32]}.json"
             if path.is_file():
                 try:
                     records.extend(json.loads(path.read_text(encoding="utf-8")))
