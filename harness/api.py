@@ -39,7 +39,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "thresholds": "tuple[ThresholdOutcome, ...]", "evidence": "Mapping[str, Any]", "regulations": "tuple[str, ...]",
         "plugin": "str", "gated": "bool", "duration_s": "float", "inputs_key": "str",
     },
-    "Metric": {"name": "str", "value": "float | None", "interval": "Interval | None", "description": "str"},
+    "Metric": {"name": "str", "value": "float | None", "interval": "Interval | None", "description": "str", "n": "int | None"},
     "Interval": {"low": "float", "high": "float", "level": "float", "method": "str"},
     "Threshold": {"min": "float | None", "max": "float | None"},
 }

@@ -236,7 +236,10 @@ def _json_safe(value: Any) -> Any:
 
 
 def _first_sentence(text: str) -> str:
-    return (text or "").strip().split("\n", 1)[0]
+    """The reason a coverage line quotes: the message's first sentence (messages lead with it)."""
+    first = (text or "").strip().split("\n", 1)[0]
+    end = first.find(". ")
+    return (first[:end] if end >= 0 else first).rstrip(".")
 
 
 @dataclass(frozen=True)

@@ -287,12 +287,14 @@ class CounterfactualCheck(Check):
         stats = flip_statistics(variants, original, swapped, data.label_names, positive=1, top_k=options.top_k, n_boot=options.n_boot, seed=seed)
         metrics = []
         for s in stats:
-            metrics.append(Metric(f"flip_rate[{s.attribute}]", s.flip_rate, Interval(*s.flip_interval, method="wilson") if s.flip_interval else None))
+            metrics.append(Metric(f"flip_rate[{s.attribute}]", s.flip_rate, Interval(*s.flip_interval, method="wilson") if s.flip_interval else None, n=s.n_texts))
             metrics.append(Metric(f"mean_score_change[{s.attribute}]", s.mean_score_change, Interval(*s.score_change_interval) if s.score_change_interval else None))
         rated = [s for s in stats if s.flip_rate is not None]
         worst = max(rated, key=lambda s: s.flip_rate)
-        headline = Metric("flip_rate", worst.flip_rate, Interval(*worst.flip_interval, method="wilson") if worst.flip_interval else None,
-                          description=f"worst attribute: {worst.attribute}")
+        flip_metrics = [m for m in metrics if m.name.startswith("flip_rate[") and m.value is not None]
+        # gated on [worst low, worst high] over attributes, as the disparities: every attribute must be shown to meet the bar
+        headline = Metric("flip_rate", worst.flip_rate, _worst_interval(flip_metrics, max, 0.95),
+                          description=f"worst attribute: {worst.attribute}", n=min(m.n or 0 for m in flip_metrics) or None)
         attributes = [s.to_dict() for s in stats]
         for attribute in attributes:  # worst examples are data-derived text: personal data masked
             attribute["worst"] = [
