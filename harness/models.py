@@ -8,6 +8,7 @@ only) unless the config allows them, because unpickling runs arbitrary code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -184,8 +185,13 @@ def public_wordpiece_vocabulary(special: Sequence[str], max_words: int = 8000) -
     dependencies (scikit-learn directly, lemminflect through TextAttack), so a
     DP run gets the same vocabulary everywhere.
     """
+    return [*special, *_public_vocabulary(max_words)]
+
+
+@functools.lru_cache(maxsize=4)
+def _public_vocabulary(max_words: int) -> tuple[str, ...]:
+    """Characters and words of :func:`public_wordpiece_vocabulary`, read once per process."""
     import gzip
-    import re
 
     import lemminflect
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -197,12 +203,12 @@ def public_wordpiece_vocabulary(special: Sequence[str], max_words: int = 8000) -
             for row in rows:
                 lemma, _, *forms = row.rstrip("\n").split(",")
                 for word in (lemma, *(f for group in forms for f in group.split("/"))):
-                    if re.fullmatch(r"[a-z]{2,}", word):
+                    if len(word) > 1 and word.isascii() and word.isalpha() and word.islower():
                         lexicon.add(word)
     stop = sorted(w for w in ENGLISH_STOP_WORDS if len(w) > 1)
     words = stop + sorted(lexicon - set(stop), key=lambda w: (len(w), w))
     characters = list(_PUBLIC_CHARACTERS)
-    return [*special, *characters, *(f"##{c}" for c in characters), *words[:max_words]]
+    return (*characters, *(f"##{c}" for c in characters), *words[:max_words])
 
 
 def builtin_vocabulary(train_texts: Sequence[str], *, dp: bool) -> tuple[list[str], dict[str, Any]]:

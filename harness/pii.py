@@ -37,7 +37,8 @@ numbers in clinical text (vitals, doses, record ids) are not reported:
             7-15 digit run right after "tel", "phone", "ph", "mobile"...; 7-15
             digits in all.  Shapes that are something else are refused: dates,
             SSN-shaped ``3-2-4`` groups, IPv4-shaped dotted quads,
-            amounts in thousands (``10 000 000``), and 13+ digits without ``+`` (card-like).
+            amounts in thousands (``10 000 000``), year ranges (``2015-2018``), and
+            13+ digits without ``+`` (card-like).
 ``name``    three sources, all case-sensitive and on word boundaries so that
             ordinary words are not flagged: (1) the names passed in
             (``names:`` / ``names_file:`` of the check, ``--names`` of
@@ -251,6 +252,7 @@ _DATE_SHAPE = re.compile(r"\d{4}[-./ ]\d{1,2}[-./ ]\d{1,2}|\d{1,2}[-./ ]\d{1,2}[
 _SSN_SHAPE = re.compile(r"\d{3}[- ]\d{2}[- ]\d{4}")
 _IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _THOUSANDS_SHAPE = re.compile(r"[1-9]\d{0,2}([ .])\d{3}(?:\1\d{3})*")
+_YEAR_RANGE_SHAPE = re.compile(r"(?:1[89]|20)\d\d[-/](?:1[89]|20)\d\d")
 
 _CAP_WORD = r"[A-Z][a-z]*(?:['\u2019-][A-Z]?[a-z]+)*"
 _NAME_LEAD = re.compile(
@@ -423,7 +425,7 @@ def _candidates(text: str, kinds: frozenset[str], names: tuple[str, ...], use_co
                 if not 7 <= digits <= 15 or (digits >= 13 and not international):
                     continue
                 if not international and (_DATE_SHAPE.fullmatch(raw) or _SSN_SHAPE.fullmatch(raw) or _IPV4_SHAPE.fullmatch(raw)
-                                          or _THOUSANDS_SHAPE.fullmatch(raw)):
+                                          or _THOUSANDS_SHAPE.fullmatch(raw) or _YEAR_RANGE_SHAPE.fullmatch(raw)):
                     continue
                 yield PiiMatch("phone", m.start(), m.end())
             for m in _PHONE_E164.finditer(text):
@@ -538,7 +540,7 @@ def token_pii_kind(token: str, names: Sequence[str] = (), use_common_names: bool
         matches = find_pii(core, TOKEN_KINDS, use_common_names=False)
         if matches:
             return max(matches, key=lambda m: m.end - m.start).kind
-        number = _ID_NUMBER.fullmatch(core)
+        number = _ID_NUMBER.fullmatch(core.strip(".,;:!?()[]{}<>\"'"))  # whitespace tokenizers keep punctuation
         if number:
             digits = number.group(1)
             if len(set(digits)) > 1 and not re.fullmatch(r"[1-9]0{5,}", digits):

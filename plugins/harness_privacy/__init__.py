@@ -6,7 +6,8 @@ Each part lives in its own module and this package only wires them to the hooks:
   and records the spent epsilon in ``TrainingReport.extra["dp"]``; check ``privacy.dp_epsilon``;
 - ``membership.py``: check ``privacy.membership_inference`` (loss threshold, offline
   LiRA with shadow models) and the empirical epsilon lower bound it proves;
-- ``pii.py``: check ``privacy.pii`` and the ``harness anonymize`` command.
+- ``pii.py``: check ``privacy.pii`` and the ``harness anonymize`` command;
+- ``artifact_pii.py``: check ``privacy.artifact_pii`` (personal data in the released model files).
 
 Heavy imports (torch, opacus) happen inside the functions that need them.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from harness import Check, hookimpl
-from harness_privacy import dp, membership, pii
+from harness_privacy import artifact_pii, dp, membership, pii
 
 if TYPE_CHECKING:
     import click
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from harness.results import AuditResult
 
 TEMPLATES = Path(__file__).parent / "templates"
-MODULES = (dp, membership, pii)
+MODULES = (dp, membership, pii, artifact_pii)
 
 
 @hookimpl
