@@ -207,7 +207,7 @@ def test_cli_run_passes_on_the_builtin_model(tmp_path):
         "model": {"path": "builtin:tiny-bert", "fine_tune": {"epochs": 1, "batch_size": 32}},
         "data": {"path": "builtin:clinical-triage", "synthetic": {"size": 200}},
         "suite": "suite.yaml", "seed": 0,
-        "output": {"formats": ["json"]},
+        "output": {"formats": ["json", "html"]},
     })
     cli = run_cli("run", str(config), "-o", str(tmp_path / "out"), "-q", cwd=tmp_path, env=offline_env(), timeout=300)
     assert cli.returncode == 0, cli.stderr + cli.stdout
@@ -222,3 +222,5 @@ def test_cli_run_passes_on_the_builtin_model(tmp_path):
     assert "Vocabulary: training texts, personal data redacted." in card
     saved = json.loads((tmp_path / "out" / "model" / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
     assert not [t for t in saved if token_pii_kind(t)]
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Personal data in the released model files" in html and "training texts, personal data redacted" in html

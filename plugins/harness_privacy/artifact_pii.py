@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ArtifactPiiCheck", "ArtifactPiiOptions", "ArtifactScan", "CHECKS", "mask_value", "report_sections", "scan_folder"]
 
+TEMPLATES = Path(__file__).parent / "templates"
 CLAUSES = ("GDPR Art. 5(1)(c)", "GDPR Art. 25", "GDPR Art. 32", "NIST AI RMF MEASURE 2.10")
 
 TOKEN_FILES = frozenset({"tokenizer.json", "vocab.txt", "vocab.json", "merges.txt", "added_tokens.json"})
@@ -388,5 +389,13 @@ CHECKS: tuple[type[Check], ...] = (ArtifactPiiCheck,)
 
 
 def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
-    """No section of its own: the generic check table shows the evidence (masked findings)."""
-    return None
+    """The files scanned, the masked findings and where the built-in vocabulary came from."""
+    from harness.report import ReportSection
+
+    check = result.check(ArtifactPiiCheck.id)
+    if check is None or "files" not in check.evidence:
+        return None
+    return [ReportSection(
+        title="Personal data in the released model files", template="harness_privacy/artifact_pii.html",
+        context={"evidence": check.evidence}, search_path=str(TEMPLATES), check=check.id,
+    )]
