@@ -1,17 +1,31 @@
-"""Confidence intervals shared by every suite: bootstrap, Wilson, Clopper-Pearson.
+"""Confidence intervals shared by every suite: bootstrap, Wilson, Newcombe, Clopper-Pearson.
 
 Every headline number an audit reports is an estimate from a finite evaluation
-set, so it carries an interval. Three kinds are offered:
+set, so it carries an interval. The kinds offered, and when each is used:
 
-* **Percentile bootstrap** (:func:`bootstrap_interval`, :func:`bootstrap_intervals`)
-  for any statistic (F1, AUC, ECE, ...). It is distribution-free, needs no
-  derivative of the statistic, and is what reviewers of model evaluations
-  expect to see. Resampling is over *example indices*, so any metric that can
-  be computed from a subset of examples can be bootstrapped.
-* **Wilson** (:func:`wilson_interval`) for a plain proportion: closed form, good
-  coverage even for small n or p near 0/1, unlike the Wald interval.
+* **Wilson** (:func:`wilson_interval`) for a plain proportion (accuracy,
+  per-class recall and precision, a group's selection rate): closed form, good
+  coverage even for small n or p near 0/1, and never of zero width. A
+  resampling interval of a proportion collapses to a point when the sample
+  holds no errors (or, stratified, when the model predicts one class
+  everywhere); Wilson does not.
+* **Newcombe** (:func:`newcombe_interval`) for a difference of two independent
+  proportions (Newcombe 1998, method 10: Wilson limits combined by the MOVER
+  rule); the building block of the fairness disparities' simultaneous
+  intervals.
+* **Bootstrap over examples** (:func:`bootstrap_interval`, :func:`bootstrap_intervals`)
+  for statistics with no closed form (macro F1, AUC, ECE). Resampling is over
+  *example indices*, plain (each example drawn with replacement) unless the
+  caller has a reason to stratify. Two readings of the replicates:
+  percentile (:func:`percentile_interval`) for statistics that are roughly
+  unbiased, and an error bound (:func:`error_bound_interval`) for the binned
+  ECE, whose upward bias puts a calibrated model's percentile interval wholly
+  above the truth.
 * **Clopper-Pearson** (:func:`clopper_pearson_interval`) when a guaranteed
   (conservative) coverage is wanted, e.g. "0 failures in 50 trials".
+
+``benchmarks/coverage.py`` measures how often each interval the report prints
+contains the truth on simulated data with known values.
 
 The module is pure NumPy at import time (SciPy is only imported lazily by
 Clopper-Pearson), so suites that only need the bootstrap stay light.
@@ -44,10 +58,12 @@ __all__ = [
     "BatchStatistic",
     "resample_indices",
     "percentile_interval",
+    "error_bound_interval",
     "bootstrap_interval",
     "bootstrap_intervals",
     "wilson_interval",
     "clopper_pearson_interval",
+    "newcombe_interval",
 ]
 
 #: A statistic maps one resample (an int index array into the examples) to a number.
@@ -116,9 +132,15 @@ def resample_indices(
     With ``stratify`` (a label per example) each row resamples *within* each
     stratum, keeping every stratum's count fixed. That matters for statistics
     undefined when a class is missing (AUC on a small or imbalanced set) and
-    removes class-mix noise that is not a property of the model. Columns are
-    then grouped by stratum (sorted stratum value), not in example order;
-    statistics of a resample must not depend on order (none of ours do).
+    removes class-mix noise that is not a property of the model. Only use it
+    for statistics defined *conditionally* on the strata (per-class recall,
+    balanced accuracy, ROC-AUC, which compare positives with negatives): for
+    a statistic that depends on the class mix (accuracy, macro F1, ECE) it
+    removes real sampling variance, and for a model that predicts one class
+    everywhere it makes accuracy constant, so the interval has zero width.
+    Columns are then grouped by stratum (sorted stratum value), not in
+    example order; statistics of a resample must not depend on order (none
+    of ours do).
     """
     if n <= 0:
         raise ValueError(f"need at least one example, got n={n}")
@@ -155,6 +177,37 @@ def percentile_interval(values: np.ndarray, level: float = 0.95) -> Interval | N
     return Interval(float(low), float(high), level=level, method="bootstrap-percentile")
 
 
+def error_bound_interval(
+    point: float,
+    errors: np.ndarray,
+    level: float = 0.95,
+    *,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+) -> Interval | None:
+    """``point -/+ c``, ``c`` the ``level`` quantile of bootstrap replicates of an error bound.
+
+    For a statistic ``|t - truth| <= E`` where the distribution of ``E`` can
+    be bootstrapped (``errors``: one replicate of ``E`` per resample), the
+    interval ``[t - c, t + c]`` covers the truth whenever ``E <= c``, i.e.
+    with probability about ``level``. The binned ECE is the case in point:
+    it is a sum of absolute per-bin gaps, so by the triangle inequality its
+    error is at most the sum of the absolute per-bin estimation errors, a
+    quantity whose bootstrap does not depend on the unknown gaps. Unlike the
+    percentile interval (which for a calibrated model lies wholly above the
+    true ECE of 0, the estimator being biased upward) it stays valid at 0;
+    it is conservative when the gaps are far from 0. Clipped to ``bounds``.
+    """
+    _check_level(level)
+    if not math.isfinite(point):
+        return None
+    errors = np.asarray(errors, dtype=float).ravel()
+    finite = errors[np.isfinite(errors)]
+    if finite.size == 0 or (errors.size - finite.size) * 2 > errors.size:
+        return None
+    c = float(np.quantile(finite, level))
+    return Interval(max(point - c, bounds[0]), min(point + c, bounds[1]), level=level, method="bootstrap-error-bound")
+
+
 def _replicates(statistic: Statistic, idx: np.ndarray) -> np.ndarray:
     """Evaluate ``statistic`` on every resample row (vectorised when it can be)."""
     batch = getattr(statistic, "batch", None)
@@ -175,18 +228,27 @@ def bootstrap_intervals(
     level: float = 0.95,
     stratify: np.ndarray | None = None,
 ) -> dict[str, Interval | None]:
-    """Percentile-bootstrap intervals for several statistics from the *same* resamples.
+    """Bootstrap intervals for several statistics from the *same* resamples.
 
     One index matrix is drawn and every statistic is evaluated on it: cheaper
-    than resampling per metric, and consistent (the accuracy and F1 intervals
+    than resampling per metric, and consistent (the F1 and ECE intervals
     describe the same hypothetical re-draws of the evaluation set). A value is
     ``None`` when more than half of that statistic's replicates are nan.
     Statistics exposing ``batch`` (see :class:`BatchStatistic`) are evaluated
     on the whole matrix at once.
+
+    Intervals are percentile intervals; with ``stratify`` the method name
+    gets the suffix ``"-stratified"``, so a report says which scheme it used.
     """
     _check_level(level)
     idx = resample_indices(n, rng=rng, n_boot=n_boot, stratify=stratify)
-    return {name: percentile_interval(_replicates(stat, idx), level) for name, stat in statistics.items()}
+    out: dict[str, Interval | None] = {}
+    for name, stat in statistics.items():
+        interval = percentile_interval(_replicates(stat, idx), level)
+        if interval is not None and stratify is not None:
+            interval = Interval(interval.low, interval.high, interval.level, interval.method + "-stratified")
+        out[name] = interval
+    return out
 
 
 def bootstrap_interval(
@@ -204,7 +266,8 @@ def bootstrap_interval(
     and returns a float; it may return nan for degenerate resamples (e.g.
     one class only for AUC). Those are dropped, and if more than half are nan
     the result is ``None``. ``stratify`` resamples within each label so class
-    counts stay fixed (needed for AUC on small sets).
+    counts stay fixed (for statistics conditional on the class, such as AUC;
+    see :func:`resample_indices`).
     """
     return bootstrap_intervals(
         {"statistic": statistic}, n, rng=rng, n_boot=n_boot, level=level, stratify=stratify
@@ -241,6 +304,30 @@ def wilson_interval(successes: int, trials: int, level: float = 0.95) -> Interva
     low = 0.0 if successes == 0 else max(0.0, center - half)
     high = 1.0 if successes == trials else min(1.0, center + half)
     return Interval(low, high, level=level, method="wilson")
+
+
+def newcombe_interval(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> Interval | None:
+    """Interval for ``p1 - p2`` of two independent binomial proportions (Newcombe's hybrid score).
+
+    Newcombe (1998), "Interval estimation for the difference between
+    independent proportions", method 10: the Wilson limits ``(l_i, u_i)`` of
+    each proportion are combined by the MOVER rule (Zou & Donner 2008)::
+
+        low  = d - sqrt((p1 - l1)^2 + (u2 - p2)^2)
+        high = d + sqrt((u1 - p1)^2 + (p2 - l2)^2)
+
+    Coverage stays close to nominal for small samples and proportions near
+    0 or 1, where the Wald interval and the percentile bootstrap collapse.
+    ``None`` when either sample is empty.
+    """
+    a, b = wilson_interval(x1, n1, level), wilson_interval(x2, n2, level)
+    if a is None or b is None:
+        return None
+    p1, p2 = x1 / n1, x2 / n2
+    d = p1 - p2
+    low = d - math.sqrt((p1 - a.low) ** 2 + (b.high - p2) ** 2)
+    high = d + math.sqrt((a.high - p1) ** 2 + (p2 - b.low) ** 2)
+    return Interval(max(-1.0, low), min(1.0, high), level=level, method="newcombe")
 
 
 def clopper_pearson_interval(successes: int, trials: int, level: float = 0.95) -> Interval:

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from harness.stats import Interval
+from harness.stats import Interval, wilson_interval
 from harness_accuracy.metrics import (
+    INTERVAL_METHODS,
     AccuracyReport,
     _AucBatch,
     _ConfusionStat,
@@ -341,11 +342,39 @@ def test_report_intervals_contain_points_and_are_deterministic():
     assert rep == again
     for name, est in rep.estimates().items():
         assert isinstance(est.interval, Interval), name
-        assert est.interval.method == "bootstrap-percentile" and est.interval.level == 0.95
-        if name != "ece":  # ECE is biased upward under resampling; its interval need not cover it
-            assert est.interval.low <= est.value <= est.interval.high, name
-    # one shared resample: micro F1 and accuracy coincide on every replicate
-    assert rep.micro_f1.interval == pytest.approx(rep.accuracy.interval)
+        assert est.interval.method == INTERVAL_METHODS[name] and est.interval.level == 0.95
+        assert est.interval.low <= est.value <= est.interval.high, name
+    # micro F1 is accuracy for single-label data, and so is its interval
+    assert rep.micro_f1.interval == rep.accuracy.interval
+    assert rep.accuracy.interval == wilson_interval(int(np.trace(rep.confusion_matrix)), rep.n)
+    for row in rep.per_class:
+        assert row["recall_low"] <= row["recall"] <= row["recall_high"]
+        assert row["precision_low"] <= row["precision"] <= row["precision_high"]
+
+
+def test_one_class_model_gets_intervals_of_honest_width():
+    """Issue 12: a model that predicts one class everywhere used to get accuracy 0.633 [0.633, 0.633]."""
+    rng = np.random.default_rng(0)
+    y = (rng.random(120) < 0.367).astype(int)
+    probs = np.tile([0.9, 0.1], (120, 1))
+    rep = compute_accuracy_report(y, probs, ["neg", "pos"], rng=np.random.default_rng(1), n_boot=200)
+    acc = rep.accuracy
+    assert acc.interval.width > 0.1 and acc.interval.low < acc.value < acc.interval.high
+    assert rep.macro_f1.interval.width > 0.03
+    # recall of the always-predicted class is 1 on every example, but not certainly 1 in the population
+    assert rep.per_class[0]["recall"] == 1.0 and rep.per_class[0]["recall_low"] < 0.97
+    # the worst recall is 0 and its interval still leaves room above 0
+    assert rep.min_class_recall.value == 0.0 and rep.min_class_recall.interval.high > 0.05
+
+
+def test_ece_interval_covers_zero_for_a_calibrated_model():
+    """The binned ECE is biased upward; its error-bound interval still reaches the true 0."""
+    rng = np.random.default_rng(5)
+    p1 = rng.beta(2, 2, size=300)
+    y = (rng.random(300) < p1).astype(int)  # perfectly calibrated: true ECE is 0
+    probs = np.column_stack([1 - p1, p1])
+    rep = compute_accuracy_report(y, probs, ["neg", "pos"], rng=np.random.default_rng(2), n_boot=300)
+    assert rep.ece.value > 0.01 and rep.ece.interval.low == 0.0
 
 
 def test_report_intervals_shrink_with_n():
@@ -365,7 +394,8 @@ def test_report_to_dict_is_plain_json():
     }
     assert d["labels"] == ["c0", "c1", "c2"]
     assert len(d["calibration"]["bins"]) == 15
-    assert d["bootstrap"] == {"n_boot": 50, "level": 0.95, "stratified_by": "y_true"}
+    assert d["bootstrap"] == {"n_boot": 50, "level": 0.95, "stratified_by_y_true": ["balanced_accuracy", "roc_auc"]}
+    assert d["interval_methods"] == INTERVAL_METHODS
     assert Interval(**d["metrics"]["accuracy"]["interval"]) == rep.accuracy.interval
 
 

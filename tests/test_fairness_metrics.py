@@ -1,9 +1,10 @@
 """Fairness-suite group metrics and disparities, checked against plain NumPy from the definitions.
 
-The plugin computes per-group rates with fairlearn's MetricFrame; the
-references here use nothing but boolean masks per group, so a mistake in how
-the plugin reads fairlearn's output (index order, intersections, undefined
-rates) shows up as a mismatch. Hand-computed literals pin the definitions.
+The plugin counts per-group rates with NumPy; the references here use nothing
+but boolean masks per group, and one test compares with fairlearn's
+MetricFrame (values exactly, bootstrap bounds within resampling noise), so a
+mistake in group order, intersections or undefined rates shows up as a
+mismatch. Hand-computed literals pin the definitions.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import math
 import numpy as np
 import pytest
 
+from harness.stats import newcombe_interval, wilson_interval
 from harness_fairness.metrics import (
+    DISPARITY_INTERVAL_METHODS,
     DISPARITY_NAMES,
     METRIC_NAMES,
     Disparities,
     attribute_sets,
     disparities,
+    group_metric_tables,
     group_metrics,
 )
 
@@ -272,54 +276,117 @@ def _disparate_data(seed: int, n: int = 2000):
     return yt, yp, {"grp": grp.tolist()}
 
 
-def test_disparity_intervals_contain_point_and_are_deterministic():
+def test_disparity_intervals_contain_point_name_their_method_and_are_deterministic():
     yt, yp, sens = _disparate_data(0)
     d = disparities(yt, yp, sens, ("grp",), n_boot=500, seed=11)
     for name in DISPARITY_NAMES:
         low, high = d.intervals[name]
         assert low <= getattr(d, name) <= high, name
         assert high - low < 0.2, name
-    again = disparities(yt, yp, sens, ("grp",), n_boot=500, seed=11)
-    assert again == d
-    other = disparities(yt, yp, sens, ("grp",), n_boot=500, seed=12)
-    assert other.intervals != d.intervals
-    assert other.values() == d.values()
+        interval = d.interval(name)
+        assert (interval.low, interval.high, interval.level) == (low, high, 0.95)
+        assert interval.method == DISPARITY_INTERVAL_METHODS[name]
+        assert d.to_dict()["intervals"][name]["method"] == DISPARITY_INTERVAL_METHODS[name]
+    # closed form: neither the seed nor n_boot changes anything
+    assert disparities(yt, yp, sens, ("grp",), n_boot=100, seed=12) == d
 
 
-def test_disparity_bootstrap_matches_naive_loop():
-    """The vectorised bootstrap equals recomputing each resample with masks (same index draws)."""
-    yt, yp, sensitive, _ = random_data(4, n=150, n_attrs=2)
-    attrs, n_boot, seed, level, min_count = ("sex", "age_band"), 200, 9, 0.9, 20
-    d = disparities(yt, yp, sensitive, attrs, min_count=min_count, n_boot=n_boot, seed=seed, level=level)
-    labels = np.asarray([f"{s} | {a}" for s, a in zip(sensitive["sex"], sensitive["age_band"])])
-    judged = d.judged_groups
-    assert len(judged) >= 2 and d.insufficient_groups  # resamples run over judged groups only
-    idx = np.random.default_rng(seed).integers(0, yt.size, size=(n_boot, yt.size))
-    reps = {name: [] for name in DISPARITY_NAMES}
-    for row in idx:
-        t, p, lab = yt[row], yp[row], labels[row]
-        groups = {g: lab == g for g in judged}
-        if any(m.sum() == 0 for m in groups.values()):
-            continue
-        ref = ref_disparities(t, p, groups, min_count=0)
-        ref["worst_group_accuracy_gap"] = np.mean(t == p) - min(ref_rates(t, p, m)["accuracy"] for m in groups.values())
-        for name in DISPARITY_NAMES:
-            if ref[name] is not None:
-                reps[name].append(ref[name])
-    for name in DISPARITY_NAMES:
-        low, high = np.quantile(reps[name], [0.05, 0.95])
-        assert d.intervals[name] == pytest.approx((low, high), abs=TOL), name
+def test_two_group_difference_interval_is_newcombe():
+    """With two groups there is one pair: the spread's interval is Newcombe's for |p1 - p2|."""
+    yt, yp, sens = _disparate_data(2, n=400)
+    d = disparities(yt, yp, sens, ("grp",), level=0.9)
+    g = np.asarray(sens["grp"])
+    x1, n1 = int(yp[g == "g1"].sum()), int((g == "g1").sum())
+    x2, n2 = int(yp[g == "g2"].sum()), int((g == "g2").sum())
+    ref = newcombe_interval(x2, n2, x1, n1, 0.9)
+    assert ref.low > 0
+    assert d.intervals["demographic_parity_difference"] == pytest.approx((ref.low, ref.high), abs=TOL)
 
 
-def test_group_intervals_from_fairlearn_bracket_value():
+def test_small_true_gap_interval_reaches_zero():
+    """Issue 12: a percentile bootstrap of max - min put the sex gap 0.0039 in [0.0024, 0.140]."""
+    rng = np.random.default_rng(3)
+    n = 240
+    sex = rng.choice(["f", "m"], size=n)
+    yt = (rng.random(n) < 0.4).astype(int)
+    yp = np.where(rng.random(n) < 0.2, 1 - yt, yt)  # same model for both: true gaps are 0
+    d = disparities(yt, yp, {"sex": sex.tolist()}, ("sex",))
+    for name in ("demographic_parity_difference", "equalized_odds_difference", "equal_opportunity_difference"):
+        assert d.intervals[name][0] == 0.0, name
+    assert d.intervals["demographic_parity_ratio"][1] == 1.0
+
+
+def test_group_metrics_equal_fairlearn_metricframe_exactly():
+    from fairlearn.metrics import (
+        MetricFrame,
+        false_negative_rate,
+        false_positive_rate,
+        selection_rate,
+        true_positive_rate,
+    )
+    from sklearn.metrics import accuracy_score
+
+    yt, yp, sensitive, _ = random_data(5, n=500, n_attrs=2)
+    frame = MetricFrame(
+        metrics={"selection_rate": selection_rate, "accuracy": accuracy_score, "true_positive_rate": true_positive_rate,
+                 "false_positive_rate": false_positive_rate, "false_negative_rate": false_negative_rate},
+        y_true=yt, y_pred=yp, sensitive_features={a: sensitive[a] for a in ("sex", "age_band")},
+    )
+    rows = group_metrics(yt, yp, sensitive, ("sex", "age_band"), n_boot=0)
+    assert [r.group for r in rows] == [" | ".join(k) for k in frame.by_group.index]
+    for row, key in zip(rows, frame.by_group.index):
+        for name in METRIC_NAMES:
+            assert row.metrics[name].value == frame.by_group.loc[key, name], (row.group, name)
+
+
+def test_group_bootstrap_agrees_with_fairlearn_bootstrap():
+    """Same scheme as MetricFrame's bootstrap: bounds agree within bootstrap noise."""
+    from fairlearn.metrics import MetricFrame, selection_rate, true_positive_rate
+    from sklearn.metrics import accuracy_score
+
+    yt, yp, sensitive, _ = random_data(6, n=600, n_attrs=2)
+    level, fl_boot = 0.8, 60
+    frame = MetricFrame(
+        metrics={"selection_rate": selection_rate, "accuracy": accuracy_score, "true_positive_rate": true_positive_rate},
+        y_true=yt, y_pred=yp, sensitive_features={"age_band": sensitive["age_band"]},
+        n_boot=fl_boot, ci_quantiles=[0.1, 0.9], random_state=1,
+    )
+    low, high = frame.by_group_ci
+    rows = group_metrics(yt, yp, sensitive, ("age_band",), n_boot=2000, level=level, seed=2, method="bootstrap")
+    for row in rows:
+        for name in ("selection_rate", "accuracy", "true_positive_rate"):
+            est = row.metrics[name]
+            den = row.count if name != "true_positive_rate" else int(round(row.count * 0.5))
+            sd = math.sqrt(max(est.value * (1 - est.value), 0.05) / den)
+            assert est.method == "bootstrap-percentile"
+            assert abs(est.low - low.loc[row.group, name]) < 0.8 * sd, (row.group, name, est, low.loc[row.group, name])
+            assert abs(est.high - high.loc[row.group, name]) < 0.8 * sd, (row.group, name, est, high.loc[row.group, name])
+
+
+def test_group_metric_tables_share_one_resample_matrix():
+    yt, yp, sensitive, _ = random_data(7, n=300, n_attrs=2, n_classes=3)
+    tables = [(("sex",), 1), (("age_band",), 2), (("sex", "age_band"), 0)]
+    together = group_metric_tables(yt, yp, sensitive, tables, n_boot=200, seed=5, method="bootstrap", min_count=10)
+    for attrs, positive in tables:
+        alone = group_metrics(yt, yp, sensitive, attrs, positive=positive, n_boot=200, seed=5, method="bootstrap", min_count=10)
+        assert together[(attrs, positive)] == alone
+
+
+def test_group_intervals_are_wilson_by_default_and_bracket_value():
     yt, yp, sens = _disparate_data(1, n=300)
     rows = group_metrics(yt, yp, sens, ("grp",), n_boot=30, seed=4, level=0.9)
     for row in rows:
         for name, est in row.metrics.items():
             assert est.low is not None and est.high is not None, (row.group, name)
             assert est.low <= est.value + TOL and est.value - TOL <= est.high, (row.group, name)
-            assert est.high - est.low > 0
+            assert est.high - est.low > 0 and est.method == "wilson"
+    sel = rows[0].metrics["selection_rate"]
+    g = np.asarray(sens["grp"]) == rows[0].group
+    ref = wilson_interval(int(yp[g].sum()), int(g.sum()), 0.9)
+    assert (sel.low, sel.high) == (ref.low, ref.high)
     assert group_metrics(yt, yp, sens, ("grp",), n_boot=30, seed=4, level=0.9) == rows
+    bare = group_metrics(yt, yp, sens, ("grp",), n_boot=0)
+    assert all(est.low is None and est.method is None for r in bare for est in r.metrics.values())
 
 
 def test_rejects_bad_input():

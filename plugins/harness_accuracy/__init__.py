@@ -2,8 +2,10 @@
 
 All five checks read one :class:`~harness_accuracy.metrics.AccuracyReport`,
 computed once per run from the shared Predictor's outputs on the evaluation
-split, so the model sees each text once and every headline number comes from
-the same stratified bootstrap.
+split, so the model sees each text once. Interval methods per metric are in
+:data:`harness_accuracy.metrics.INTERVAL_METHODS` (Wilson for proportions, a
+bootstrap over examples for F1/AUC/ECE, stratified by class only for the
+metrics defined per class); each ``Interval.method`` names its own.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def _finite(value: float) -> float | None:
 class AccuracyCheck(_AccuracyCheck):
     id = "accuracy.accuracy"
     title = "Accuracy"
-    description = "Share of correct predictions on the evaluation split, with a bootstrap interval and the confusion matrix."
+    description = "Share of correct predictions on the evaluation split, with a Wilson interval and the confusion matrix."
     primary_metric = "accuracy"
     default_thresholds = {"accuracy": Threshold(min=0.7)}
     metric_names = ("accuracy", "balanced_accuracy", "micro_f1")
@@ -202,7 +204,8 @@ def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSect
     per_class = result.check(PerClassCheck.id)
     if per_class is not None and per_class.evidence.get("per_class"):
         rows = per_class.evidence["per_class"]
-        chart = charts.interval_bars_svg([(r["label"], r["recall"], None, None) for r in rows], xlabel="recall", title="Recall per class")
+        chart = charts.interval_bars_svg([(r["label"], r["recall"], r.get("recall_low"), r.get("recall_high")) for r in rows],
+                                         xlabel="recall (Wilson interval)", title="Recall per class")
         add(PerClassCheck.id, "Per class", "harness_accuracy/per_class.html", rows=rows, chart=chart)
     roc = result.check(RocAucCheck.id)
     if roc is not None and roc.evidence.get("roc_curve"):

@@ -26,7 +26,14 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from harness.stats import Interval, bootstrap_intervals
+from harness.stats import (
+    Interval,
+    bootstrap_intervals,
+    error_bound_interval,
+    percentile_interval,
+    resample_indices,
+    wilson_interval,
+)
 
 __all__ = [
     "predict",
@@ -46,6 +53,7 @@ __all__ = [
     "Estimate",
     "AccuracyReport",
     "compute_accuracy_report",
+    "INTERVAL_METHODS",
 ]
 
 #: Tolerance on probability rows summing to 1; catches logits passed by mistake
@@ -449,6 +457,20 @@ class _EceBatch:
     def __call__(self, idx: np.ndarray) -> float:
         return float(self.batch(np.asarray(idx)[None, :])[0])
 
+    def error_batch(self, idx: np.ndarray) -> np.ndarray:
+        """Per resample, ``sum_b |S*_b - S_b| / n`` with ``S_b`` the bin's summed gap.
+
+        ECE is ``sum_b |S_b| / n``, so by the triangle inequality its error
+        against the population value is at most the sum of the absolute
+        per-bin errors; this is that bound's bootstrap replicate
+        (see :func:`harness.stats.error_bound_interval`).
+        """
+        rows, n = idx.shape
+        full = np.bincount(self._bins, weights=self._gap, minlength=self._n_bins)
+        level = self._bins[idx] + (np.arange(rows, dtype=np.int64) * self._n_bins)[:, None]
+        sums = np.bincount(level.ravel(), weights=self._gap[idx].ravel(), minlength=rows * self._n_bins)
+        return np.abs(sums.reshape(rows, self._n_bins) - full[None, :]).sum(axis=1) / n
+
 
 # ---------------------------------------------------------------------------- report
 
@@ -476,7 +498,7 @@ class _ConfusionStat:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate and its bootstrap interval (None when not estimable)."""
+    """A point estimate and its interval (None when not estimable); ``interval.method`` says how."""
 
     value: float
     interval: Interval | None
@@ -487,6 +509,22 @@ class Estimate:
             "interval": None if self.interval is None else self.interval.to_dict(),
         }
 
+
+#: How the interval of each headline metric is obtained (the ``Interval.method`` it carries).
+#: Proportions get Wilson; the worst class recall gets Bonferroni-adjusted Wilson limits per
+#: class; statistics defined conditionally on the true class (balanced accuracy, ROC-AUC) a
+#: bootstrap stratified by class; the rest a plain bootstrap over examples (ECE through the
+#: bootstrap of its error bound, see :func:`harness.stats.error_bound_interval`). Measured coverage:
+#: benchmarks/coverage.py.
+INTERVAL_METHODS: dict[str, str] = {
+    "accuracy": "wilson",
+    "macro_f1": "bootstrap-percentile",
+    "micro_f1": "wilson",
+    "balanced_accuracy": "bootstrap-percentile-stratified",
+    "roc_auc": "bootstrap-percentile-stratified",
+    "ece": "bootstrap-error-bound",
+    "min_class_recall": "wilson-bonferroni-min",
+}
 
 #: Order in which headline metrics are reported.
 HEADLINE_METRICS: tuple[str, ...] = (
@@ -504,8 +542,8 @@ HEADLINE_METRICS: tuple[str, ...] = (
 class AccuracyReport:
     """Everything the accuracy suite measures on one evaluation set.
 
-    Headline metrics are :class:`Estimate` s whose intervals all come from the
-    same stratified bootstrap resamples; ``to_dict`` gives plain JSON types.
+    Headline metrics are :class:`Estimate` s whose intervals come from the
+    methods in :data:`INTERVAL_METHODS`; ``to_dict`` gives plain JSON types.
     """
 
     n: int
@@ -535,7 +573,12 @@ class AccuracyReport:
             "per_class": [{key: _json_value(v) for key, v in row.items()} for row in self.per_class],
             "confusion_matrix": [list(row) for row in self.confusion_matrix],
             "calibration": self.calibration.to_dict(),
-            "bootstrap": {"n_boot": self.n_boot, "level": self.level, "stratified_by": "y_true"},
+            "bootstrap": {
+                "n_boot": self.n_boot,
+                "level": self.level,
+                "stratified_by_y_true": [m for m, how in INTERVAL_METHODS.items() if how.endswith("-stratified")],
+            },
+            "interval_methods": dict(INTERVAL_METHODS),
         }
 
 
@@ -555,6 +598,25 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _wilson_bounds(name: str, successes: int, trials: int, level: float) -> dict[str, float | None]:
+    """``{name_low, name_high}`` of a Wilson interval (None when there are no trials)."""
+    interval = wilson_interval(successes, trials, level)
+    return {f"{name}_low": None if interval is None else interval.low,
+            f"{name}_high": None if interval is None else interval.high}
+
+
+def _min_recall_interval(cm: np.ndarray, level: float) -> Interval | None:
+    """Interval of the worst recall over present classes: minima of Bonferroni-adjusted Wilson limits."""
+    support = cm.sum(axis=1)
+    present = [c for c in range(cm.shape[0]) if support[c] > 0]
+    if not present:
+        return None
+    per_class_level = 1.0 - (1.0 - level) / len(present)
+    limits = [wilson_interval(int(cm[c, c]), int(support[c]), per_class_level) for c in present]
+    return Interval(min(i.low for i in limits), min(i.high for i in limits), level=level,  # type: ignore[union-attr]
+                    method=INTERVAL_METHODS["min_class_recall"])
+
+
 def compute_accuracy_report(
     y_true: np.ndarray,
     probs: np.ndarray,
@@ -565,13 +627,32 @@ def compute_accuracy_report(
     level: float = 0.95,
     n_bins: int = 15,
 ) -> AccuracyReport:
-    """Point estimates plus one shared, class-stratified bootstrap for every headline metric.
+    """Point estimates and an interval for every headline metric (methods: :data:`INTERVAL_METHODS`).
 
-    Stratifying by y_true keeps class counts fixed in each resample, so AUC
-    is defined in every resample and per-class recall is never 0/0; sharing
-    the resamples keeps the intervals mutually consistent. All statistics are
-    vectorised over the resamples (n=2000, n_boot=1000 takes well under a
-    second).
+    * accuracy (= micro F1 for single-label data): Wilson on correct / n. An
+      earlier version used a bootstrap stratified by class for everything;
+      with class counts fixed, a model that predicts one class everywhere had
+      a constant accuracy and a zero-width interval.
+    * worst class recall: the true minimum lies in ``[min_c low_c, min_c high_c]``
+      whenever every class's recall lies in its interval, so each class gets a
+      Wilson interval at level ``1 - (1 - level) / k`` (Bonferroni) and the
+      bounds are the minima: coverage at least ``level``.
+    * balanced accuracy and ROC-AUC: percentile bootstrap stratified by the
+      true class. Both are defined conditionally on the class (mean recall;
+      P(positive scored above negative)), so holding class counts fixed is
+      the two-sample design they assume, and it keeps AUC defined in every
+      resample.
+    * macro F1 and ECE: plain bootstrap over examples (both depend on the
+      class mix). Macro F1 reads the percentile interval. ECE is a sum of
+      absolute per-bin gaps and biased upward (a calibrated model's percentile
+      interval lies wholly above its true ECE of 0), so its interval is
+      ``ECE -/+ c`` with ``c`` the ``level`` quantile of the bootstrapped sum
+      of absolute per-bin errors (:func:`harness.stats.error_bound_interval`),
+      clipped to ``[0, 1]``: valid at 0, conservative for large gaps.
+
+    Per-class rows carry Wilson intervals of recall and precision. All
+    resampled statistics are vectorised (n=2000, n_boot=1000 takes well
+    under a second).
     """
     y = _as_labels(y_true)
     p = _as_probs(probs, y.size)
@@ -607,12 +688,22 @@ def compute_accuracy_report(
         "ece": calib.ece,
         "min_class_recall": float(_min_recall_cm(cm)),
     }
-    intervals = bootstrap_intervals(statistics, y.size, rng=rng, n_boot=n_boot, level=level, stratify=y)
+    idx = resample_indices(y.size, rng=rng, n_boot=n_boot)  # plain: one matrix for macro F1 and ECE
+    intervals: dict[str, Interval | None] = {"macro_f1": percentile_interval(statistics["macro_f1"].batch(idx), level)}  # type: ignore[attr-defined]
+    ece_errors = statistics["ece"].error_batch(idx)  # type: ignore[attr-defined]
+    intervals["ece"] = error_bound_interval(points["ece"], ece_errors, level, bounds=(0.0, 1.0))
+    conditional = {name: statistics[name] for name in ("balanced_accuracy", "roc_auc")}
+    intervals.update(bootstrap_intervals(conditional, y.size, rng=rng, n_boot=n_boot, level=level, stratify=y))
+    correct = int(np.trace(cm))
+    intervals["accuracy"] = wilson_interval(correct, int(y.size), level)
+    intervals["micro_f1"] = wilson_interval(correct, int(y.size), level)
+    intervals["min_class_recall"] = _min_recall_interval(cm, level)
     # A nan point estimate (e.g. AUC with a class missing) gets no interval.
     est = {
         name: Estimate(points[name], intervals[name] if math.isfinite(points[name]) else None)
         for name in HEADLINE_METRICS
     }
+    predicted = cm.sum(axis=0)
     per_class = tuple(
         {
             "label": str(labels[c]),
@@ -620,6 +711,8 @@ def compute_accuracy_report(
             "recall": float(recall[c]),
             "f1": float(f1[c]),
             "support": int(support[c]),
+            **_wilson_bounds("precision", int(cm[c, c]), int(predicted[c]), level),
+            **_wilson_bounds("recall", int(cm[c, c]), int(support[c]), level),
         }
         for c in range(k)
     )
