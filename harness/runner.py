@@ -26,9 +26,11 @@ from harness.plugins import PluginHost, get_host
 from harness.results import AuditResult, CheckResult
 
 RESULTS_FILE = "results.json"
-#: Digits kept of each per-example probability in results.json (enough to
-#: recompute ranking metrics to ~1e-6, small enough to keep the file compact).
-PREDICTION_DIGITS = 6
+#: Per-example probabilities are stored unrounded (``None``: full float repr; JSON
+#: round-trips Python floats exactly), so every metric recomputed from results.json
+#: equals the reported one to the last bit. Rounding to 6 digits moved ROC-AUC by
+#: up to 7e-5 through ties it created (issue 12).
+PREDICTION_DIGITS = None
 TRAINING_FILE = "training.json"
 
 
@@ -290,7 +292,7 @@ class Run:
         }
 
     def predictions(self, ctx: RunContext) -> dict[str, Any] | None:
-        """Per-example outputs on the eval split, columnar and rounded, for paired comparisons.
+        """Per-example outputs on the eval split, columnar and unrounded, for paired comparisons.
 
         Read through the shared Predictor, so texts the checks already scored
         cost no forward pass. Examples are keyed by the split's stable ids:
@@ -314,8 +316,8 @@ class Run:
             "ids": [str(i) for i in split.ids],
             "labels": [int(v) for v in split.labels],
             "predictions": [int(v) for v in probs.argmax(axis=1)] if len(split) else [],
-            "scores": [[round(float(v), PREDICTION_DIGITS) for v in row] for row in probs],
-            "score_digits": PREDICTION_DIGITS,
+            # exactly the values the checks computed on (float32 -> float64 is exact)
+            "scores": [[float(v) for v in row] for row in probs],
         }
 
     def load_baseline(self) -> None:
