@@ -170,7 +170,7 @@ def test_stratified_bootstrap_keeps_auc_like_statistic_defined():
     # Undefined (nan) whenever a resample has no positive: common without strata.
     stat = lambda idx: float(y[idx].mean()) if y[idx].any() else np.nan  # noqa: E731
     iv = bootstrap_interval(stat, y.size, rng=np.random.default_rng(0), stratify=y)
-    assert iv == Interval(0.05, 0.05)
+    assert iv == Interval(0.05, 0.05, method="bootstrap-percentile-stratified")  # the method names the scheme
 
 
 @pytest.mark.parametrize("level", [0.0, 1.0, -0.1, 1.5])
@@ -252,3 +252,20 @@ def test_stats_module_imports_no_scipy_or_sklearn():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "[]"
+
+
+def test_newcombe_matches_the_published_example():
+    """Newcombe (1998), Table II example (56/70 vs 48/80): method 10 gives 0.0524 to 0.3339."""
+    from harness.stats import newcombe_interval
+
+    iv = newcombe_interval(56, 70, 48, 80)
+    assert (round(iv.low, 4), round(iv.high, 4)) == (0.0524, 0.3339) and iv.method == "newcombe"
+    assert newcombe_interval(0, 0, 1, 2) is None
+
+
+def test_error_bound_interval_is_point_plus_minus_the_error_quantile():
+    from harness.stats import error_bound_interval
+
+    errors = np.linspace(0.0, 0.1, 1001)
+    iv = error_bound_interval(0.03, errors, 0.95, bounds=(0.0, 1.0))
+    assert iv.low == 0.0 and iv.high == pytest.approx(0.03 + 0.095) and iv.method == "bootstrap-error-bound"
