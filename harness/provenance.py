@@ -59,6 +59,24 @@ def result_key(fields: Mapping[str, Any], libraries: Iterable[str] = RESULT_LIBR
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def files_sha256(location: "str | Path") -> str:
+    """sha256 over a file, or over every regular file under a folder (relative name and bytes, sorted by name).
+
+    Names a local model by its contents rather than its path, so a folder
+    retrained or replaced in place is a different input.
+    """
+    root = Path(location)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.relative_to(root).as_posix() if path != root else path.name}\n".encode("utf-8"))
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 def git_commit(folder: Path) -> dict[str, Any] | None:
     """Commit (and dirty flag) of the project being audited, if it is a git checkout."""
     def git(*args: str) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -36,10 +35,6 @@ TRAINING_FILE = "training.json"
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _digest(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _apply_overrides(
@@ -179,13 +174,27 @@ class Run:
         ctx.predictor = Predictor(ctx.model, batch_size=spec.batch_size)
 
     def _training_key(self, ctx: RunContext) -> str:
+        """What decides the fine-tuned weights: model config and starting weights, data, seed, library versions."""
         assert ctx.data is not None
-        return _digest({
+        return provenance.result_key({
             "model": self.config.model.model_dump(mode="json", exclude={"device", "batch_size"}),
+            "source": self._model_source_digest(),
             "train": ctx.data.splits["train"].fingerprint if "train" in ctx.data.splits else None,
             "validation": ctx.data.splits["validation"].fingerprint if "validation" in ctx.data.splits else None,
+            "labels": list(ctx.data.label_names),
             "seed": ctx.seed,
         })
+
+    def _model_source_digest(self) -> str | None:
+        """The contents of a local model folder (one retrained in place is another input); None for hub ids and builtins."""
+        from harness.errors import ModelError
+        from harness.models import resolve_model_path
+
+        try:
+            location, local = resolve_model_path(self.config.model.path, self.base_dir)
+        except ModelError:
+            return None  # loading the model reports it
+        return provenance.files_sha256(location) if local else None
 
     def _resumed_model(self, ctx: RunContext, key: str) -> tuple[Any, Any] | None:
         from harness import models
@@ -201,6 +210,8 @@ class Run:
         spec = self.config.model.model_copy(update={"path": str(folder), "fine_tune": None})
         assert ctx.data is not None and ctx.device is not None
         handle = models.load_pretrained(spec, ctx.data.label_names, ctx.device)
+        if handle.weights_sha256 != saved.get("weights_sha256"):
+            return None  # the saved weights are not the ones the key vouched for: train again
         handle.source = self.config.model.path
         handle.extra["resumed_from"] = str(folder)
         report = saved["report"]
@@ -226,18 +237,22 @@ class Run:
             # The key goes last: a crash while saving must not leave a key that vouches for half-written weights.
             (folder / TRAINING_FILE).unlink(missing_ok=True)
             models.save_model(ctx.model, folder, training.model_card(ctx.model, ctx.data, report))
-            atomic_write_text(folder / TRAINING_FILE, dump_json({"key": key, "report": report.to_dict()}))
+            atomic_write_text(folder / TRAINING_FILE, dump_json({"key": key, "weights_sha256": ctx.model.weights_sha256, "report": report.to_dict()}))
 
     # ------------------------------------------------------------ checks
 
     def _inputs_key(self, planned: PlannedCheck, ctx: RunContext) -> str:
+        """What decides a check's result (for ``--resume``): settings, data, model, seed, plugin and library versions."""
         assert ctx.data is not None and ctx.model is not None
-        return _digest({
+        plugin_version = next((info.version for info in self.host.plugin_infos() if info.name == planned.plugin), "")
+        return provenance.result_key({
             "check": planned.settings_digest(),
+            "plugin": [planned.plugin, plugin_version],
             "data": {name: split.fingerprint for name, split in sorted(ctx.data.splits.items())},
             "labels": list(ctx.data.label_names),
             "sensitive": list(ctx.data.sensitive_columns),
             "weights": ctx.model.weights_sha256,
+            "model": ctx.predictor.identity() if ctx.predictor is not None else None,
             "seed": ctx.seed,
         })
 
@@ -302,14 +317,16 @@ class Run:
             return None
         split = ctx.data.eval
         earlier = self._previous_predictions
-        if earlier and earlier.get("fingerprint") == split.fingerprint and earlier.get("weights_sha256") == ctx.model.weights_sha256:
-            return earlier  # --resume: same data, same weights, same outputs; no forward pass
+        key = provenance.result_key({"split": split.name, "fingerprint": split.fingerprint, "model": ctx.predictor.identity()})
+        if earlier and earlier.get("key") == key:
+            return earlier  # --resume: same data, same model and device, same libraries: same outputs; no forward pass
         before = ctx.predictor.stats().forward_texts
         probs = ctx.predictor.probabilities(split.texts)
         return {
             "split": split.name,
             "fingerprint": split.fingerprint,
             "weights_sha256": ctx.model.weights_sha256,
+            "key": key,  # provenance.result_key of what decides these outputs (reused by --resume only when equal)
             # texts this block sent through the model (0 when the checks had scored the split already);
             # kept apart from the run's predictor statistics, which count the checks' own work
             "forward_texts": ctx.predictor.stats().forward_texts - before,

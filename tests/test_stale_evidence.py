@@ -156,3 +156,51 @@ def test_a_run_without_resume_starts_from_an_empty_scratch_folder(tmp_path: Path
     ctx.empty_scratch()
     assert not ctx.scratch_dir.exists()
     ctx.empty_scratch()  # nothing there: nothing to do
+
+
+# ---------------------------------------------------------------- the core's keys
+
+
+def test_inputs_key_names_the_model_and_library_versions(harness_context: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--resume`` keeps a check only for the same weights, device, libraries and settings."""
+    import importlib.metadata
+
+    from harness.runner import Run
+
+    run = Run(harness_context.config, quiet=True)
+    planned = run.plan().checks[0]
+    base = run._inputs_key(planned, harness_context)
+    assert run._inputs_key(planned, harness_context) == base
+    handle = harness_context.model
+    saved = handle.weights_sha256
+    try:
+        handle.weights_sha256 = "0" * 64
+        assert run._inputs_key(planned, harness_context) != base
+    finally:
+        handle.weights_sha256 = saved
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "9.9.9" if name == "torch" else real(name))
+    assert run._inputs_key(planned, harness_context) != base
+
+
+def test_shadow_folder_is_named_by_its_inputs(tmp_path: Path) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from harness.config import load_config
+    from harness.data import Split
+    from harness_privacy.shadow import ShadowJob, shadow_key
+
+    config, _, _ = load_config({"model": {"path": "builtin:tiny-bert", "fine_tune": {"epochs": 1}}})
+    split = Split(name="train", ids=("a", "b"), texts=("one note", "two notes"), labels=np.array([0, 1]), sensitive={})
+    job = ShadowJob(index=0, seed=1, config=config, base_dir=str(tmp_path), scratch_dir=str(tmp_path), device="cpu",
+                    label_names=("x", "y"), vocabulary_texts=split.texts, train=split, validation=split, candidates=("c",))
+    base = shadow_key(job)
+    assert shadow_key(dataclasses.replace(job)) == base
+    assert shadow_key(dataclasses.replace(job, seed=2)) != base
+    assert shadow_key(dataclasses.replace(job, candidates=("d",))) != base
+    other = dataclasses.replace(split, texts=("one note", "three notes"))
+    assert shadow_key(dataclasses.replace(job, train=other)) != base
+    longer = config.model_copy(update={"model": config.model.model_copy(update={"fine_tune": config.model.fine_tune.model_copy(update={"epochs": 2})})})
+    assert shadow_key(dataclasses.replace(job, config=longer)) != base

@@ -111,6 +111,37 @@ class ShadowOutcome:
     dp: dict[str, Any] | None
 
 
+def shadow_key(job: ShadowJob) -> str:
+    """The name of one shadow's result: its training inputs and seed, the candidates, the library versions.
+
+    The shadow's working folder is named by it, so whatever a training hook
+    leaves there (under ``ctx.output_dir`` / ``ctx.scratch_dir``) can only be
+    found again by a shadow trained on exactly the same inputs.
+    """
+    from harness.provenance import result_key
+
+    config = settings_without_dp(job.config) if job.without_dp else job.config
+    return result_key({
+        "model": config.model.model_dump(mode="json", exclude={"device", "batch_size"}),
+        "run_seed": config.seed,
+        "seed": job.seed,
+        "device": job.device,
+        "label_names": list(job.label_names),
+        "vocabulary": _texts_digest(job.vocabulary_texts),
+        "train": job.train.fingerprint,
+        "validation": job.validation.fingerprint,
+        "candidates": _texts_digest(job.candidates),
+        "without_dp": job.without_dp,
+    })
+
+
+def _texts_digest(texts: "tuple[str, ...]") -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(list(texts), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def settings_without_dp(config: "AuditConfig") -> "AuditConfig":
     """The config with ``model.fine_tune.dp`` removed (the non-DP twin of a DP target)."""
     from harness.config import FineTuneConfig
@@ -139,7 +170,7 @@ def train_shadow(job: ShadowJob) -> ShadowOutcome:
         splits={"train": job.train, "validation": job.validation}, label_names=job.label_names,
         sensitive_columns=(), source=f"membership-inference shadow {job.index}", eval_split="validation",
     )
-    folder = Path(job.scratch_dir) / f"shadow-{job.index:03d}"
+    folder = Path(job.scratch_dir) / f"shadow-{job.index:03d}-{shadow_key(job)[:16]}"
     folder.mkdir(parents=True, exist_ok=True)
     ctx = RunContext(
         config=config, seed=job.seed, output_dir=folder, scratch_dir=folder, base_dir=Path(job.base_dir),
