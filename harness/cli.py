@@ -143,7 +143,14 @@ def _print_summary(result: Any, folder: str) -> None:
         if check.message:
             line += f": {check.message}"
         click.echo(line)
-    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
+    gated: dict[str, int] = {}
+    for check in result.checks:
+        if check.gated:
+            gated[check.status] = gated.get(check.status, 0) + 1
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in gated.items()) or "no gated checks"
+    coverage = result.coverage
+    if coverage.informational:  # informational findings are counted apart from gate outcomes
+        counts += f"; {coverage.informational} informational, {coverage.informational_findings} with findings"
     if result.comparison is not None:
         from harness.compare import summary_sentence
 

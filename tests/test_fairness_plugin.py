@@ -63,10 +63,17 @@ def test_bias_knob_fails_demographic_parity_and_mitigation_lowers_it(tmp_path: P
     assert attributes == {"sex", "age_band", "sex & age_band"}
 
 
-def test_without_bias_demographic_parity_passes(tmp_path: Path) -> None:
+def test_without_bias_demographic_parity_does_not_fail(tmp_path: Path) -> None:
+    """No planted bias: never a fail; with ~60 examples per age band the honest answer may be
+    "inconclusive", and then the gate says how many examples per group would decide."""
     _, results = _run_with_bias(tmp_path, 0.0)
     parity = _check(results, "fairness.demographic_parity_difference")
-    assert parity["status"] == "pass", parity["message"]
+    assert parity["status"] in ("pass", "inconclusive"), parity["message"]
+    (outcome,) = parity["thresholds"]
+    assert outcome["interval"][0] <= 0.1 and outcome["value"] < 0.1
+    if parity["status"] == "inconclusive":
+        assert outcome["needed_n"] > parity["metrics"][0]["n"]
+        assert "more examples are needed (about" in parity["message"]
 
 
 def _csv_audit(tmp_path: Path, frame: pd.DataFrame, checks: dict) -> harness.AuditResult:
@@ -95,7 +102,7 @@ def test_single_valued_attribute_is_skipped_and_missing_values_become_unknown(tm
         "fairness.demographic_parity_difference": {"attributes": ["site"]},
     })
     parity = result.check("fairness.demographic_parity_difference")
-    assert parity.status == "skipped" and "single value" in parity.message  # type: ignore[union-attr]
+    assert parity.status == "not_applicable" and "single value" in parity.message  # type: ignore[union-attr]
     groups = result.check("fairness.group_metrics")
     assert groups.status == "warn" and "unknown" in groups.message  # type: ignore[union-attr]
     sex_table = next(t for t in groups.evidence["tables"] if t["attribute"] == "sex")  # type: ignore[union-attr]

@@ -33,7 +33,7 @@ def straddle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A first run learns the disparity's interval; a second (resumed model) sets the limit inside it."""
     folder = tmp_path_factory.mktemp("straddle")
     suite = folder / "suite.yaml"
-    suite.write_text(f"name: straddle\nchecks:\n  {DPD}: {{n_boot: 300, group_n_boot: 0, min_group_size: 20}}\n", encoding="utf-8")
+    suite.write_text(f"name: straddle\nchecks:\n  {DPD}: {{group_n_boot: 0, min_group_size: 20}}\n", encoding="utf-8")
     base = {**SMOKE_CONFIG, "suite": str(suite), "output": {"dir": "out"}}
     first = run_cli("run", str(write_config(folder, {**base, "checks": {DPD: {"max": 1.0}}})), cwd=folder)
     assert first.returncode == 0, first.stdout + first.stderr

@@ -1,9 +1,11 @@
 """Built-in fairness suite (Fairlearn): does the model treat groups differently, where, by how much, how sure are we.
 
 One :class:`FairnessAnalysis` per run, computed from the shared Predictor's
-outputs on the evaluation split, feeds every check: group metrics with
-Fairlearn's bootstrap intervals for each sensitive attribute alone and for
-every intersection, the disparities over groups large enough to judge, and
+outputs on the evaluation split, feeds every check: group metrics (equal to
+Fairlearn's MetricFrame, with Wilson or bootstrap intervals) for each
+sensitive attribute alone and for every intersection, the disparities over
+groups large enough to judge (closed-form intervals that cover, see
+``metrics.disparities``), and
 (for multiclass models) each class one-vs-rest. Groups below the minimum size
 are listed as "insufficient data", never dropped silently and never allowed to
 decide the verdict on their own.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from pydantic import Field
 
@@ -39,8 +41,9 @@ FAIRNESS_CLAUSES = (
 class FairnessOptions(CheckOptions):
     attributes: list[str] | None = Field(None, description="sensitive attributes to judge (default: all of data.sensitive)")
     min_group_size: int = Field(30, ge=1, description="groups smaller than this are reported as insufficient data")
-    n_boot: int = Field(1000, ge=100, le=100_000, description="bootstrap resamples for the disparity intervals")
-    group_n_boot: int = Field(50, ge=0, le=10_000, description="Fairlearn MetricFrame resamples for per-group intervals (slow: ~0.05 s each)")
+    group_interval: Literal["wilson", "bootstrap"] = Field(
+        "wilson", description="per-group rate intervals: Wilson (closed form) or a percentile bootstrap over examples (one resample matrix for every table)")
+    group_n_boot: int = Field(1000, ge=0, le=100_000, description="resamples for group_interval: bootstrap; 0 reports group rates without intervals")
     level: float = Field(0.95, gt=0.5, lt=1)
     intersections: bool = Field(False, description="also gate on intersections of attributes (always reported)")
 
@@ -67,7 +70,7 @@ def fairness_analysis(ctx: "RunContext", options: FairnessOptions) -> FairnessAn
     from harness_fairness import metrics as fm
 
     data = ctx.require_data()
-    key = ("harness_fairness.analysis", tuple(options.attributes or ()), options.min_group_size, options.n_boot,
+    key = ("harness_fairness.analysis", tuple(options.attributes or ()), options.min_group_size, options.group_interval,
            options.group_n_boot, options.level, options.intersections)
     if key in ctx.extra:
         return ctx.extra[key]
@@ -93,18 +96,19 @@ def fairness_analysis(ctx: "RunContext", options: FairnessOptions) -> FairnessAn
     analysis.reported = tuple(fm.attribute_sets(judged, intersections=True))
     analysis.attributes = tuple(a for a in analysis.reported if options.intersections or len(a) == 1)
     seed = int(ctx.rng("fairness").integers(0, 2**31 - 1))
-    for attrs in analysis.reported:
-        for positive in classes:
-            rows = fm.group_metrics(
+    tables = [(attrs, positive) for attrs in analysis.reported for positive in classes]
+    # every table in one call: with group_interval: bootstrap they share one resample matrix
+    analysis.groups = fm.group_metric_tables(
+        split.labels, predictions, split.sensitive, tables, min_count=options.min_group_size,
+        n_boot=options.group_n_boot, level=options.level, seed=seed, method=options.group_interval,
+    )
+    for attrs, positive in tables:
+        if attrs in analysis.attributes:
+            # closed-form intervals (Newcombe / MOVER pairs, Bonferroni): no resampling, no seed
+            analysis.disparities[(attrs, positive)] = fm.disparities(
                 split.labels, predictions, split.sensitive, attrs, positive=positive,
-                min_count=options.min_group_size, n_boot=options.group_n_boot, level=options.level, seed=seed,
+                min_count=options.min_group_size, level=options.level, rows=analysis.groups[(attrs, positive)],
             )
-            analysis.groups[(attrs, positive)] = rows
-            if attrs in analysis.attributes:
-                analysis.disparities[(attrs, positive)] = fm.disparities(
-                    split.labels, predictions, split.sensitive, attrs, positive=positive,
-                    min_count=options.min_group_size, n_boot=options.n_boot, level=options.level, seed=seed, rows=rows,
-                )
     ctx.extra[key] = analysis
     return analysis
 
@@ -150,11 +154,9 @@ class _DisparityCheck(Check):
         for (attrs, positive), disparity in analysis.disparities.items():
             value = getattr(disparity, self.measure)
             interval = disparity.intervals.get(self.measure)
-            method = getattr(disparity, "interval_method", "bootstrap-percentile")
             judged_counts = [int(r.count) for r in analysis.groups.get((attrs, positive), []) if r.group in disparity.judged_groups]
             name = f"{self.measure}[{' & '.join(attrs)}" + (f", class={_class_name(analysis.labels, positive)}]" if len(analysis.classes) > 1 else "]")
-            metrics.append(Metric(name, value, Interval(interval[0], interval[1], options.level, method) if interval else None,
-                                  n=min(judged_counts) if judged_counts else None))
+            metrics.append(Metric(name, value, disparity.interval(self.measure), n=min(judged_counts) if judged_counts else None))
             rows.append({"attribute": " & ".join(attrs), "class": _class_name(analysis.labels, positive), "value": value,
                          "interval": list(interval) if interval else None, "judged_groups": list(disparity.judged_groups),
                          "insufficient_groups": [list(g) for g in disparity.insufficient_groups], "worst_group": disparity.worst_group})
@@ -233,7 +235,7 @@ class WorstGroupAccuracyGap(_DisparityCheck):
 class GroupMetricsCheck(Check):
     id = "fairness.group_metrics"
     title = "Group metrics (alone and intersected)"
-    description = "Count, selection rate, accuracy, TPR, FPR, FNR per group, each with a bootstrap interval (Fairlearn MetricFrame)."
+    description = "Count, selection rate, accuracy, TPR, FPR, FNR per group, each with an interval (Wilson, or a vectorised bootstrap)."
     Options = FairnessOptions
     regulations = FAIRNESS_CLAUSES
 
