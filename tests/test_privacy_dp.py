@@ -113,14 +113,20 @@ def test_dp_fine_tune_reports_the_opacus_epsilon_and_survives_resume(tmp_path: P
     assert check["status"] == "pass", check
     dp = check["evidence"]["dp"]
     n_train = dp["train_examples"]
-    assert n_train == round(size * TRAIN_FRACTION)
-    # delta auto = 1/n; Poisson rate 1/ceil(n/B); all planned steps ran (2 epochs cannot stop early)
-    assert dp["delta"] == pytest.approx(1 / n_train, rel=1e-12)
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    canaries = results["provenance"]["fine_tuning"]["canaries"]  # planted by default in a DP run
+    assert canaries["count"] == 100 and canaries["seed"] == 0 and canaries["count_source"].startswith("auto")
+    assert n_train == round(size * TRAIN_FRACTION) + canaries["included"] == canaries["train_examples_without_canaries"] + canaries["included"]
+    assert results["provenance"]["data"]["splits"]["train"]["size"] == round(size * TRAIN_FRACTION)  # the run's own split holds no canary
+    # delta auto = 1/(10 n); Poisson rate 1/ceil(n/B); all planned steps ran (2 epochs cannot stop early)
+    assert dp["delta"] == pytest.approx(1 / (10 * n_train), rel=1e-12)
+    assert "delta auto = 1/(10 n)" in check["message"]
     assert dp["sample_rate"] == pytest.approx(1 / math.ceil(n_train / batch_size), rel=1e-12)
     assert dp["steps"] == epochs * math.ceil(n_train / batch_size) == _metric(check, "steps")
     assert dp["poisson_sampling"] is True and dp["accountant"] == "prv"
     # the noise is what Opacus calibrates for the target (its own binary search)
-    sigma = get_noise_multiplier(target_epsilon=target, target_delta=dp["delta"], sample_rate=dp["sample_rate"], epochs=epochs, accountant="prv")
+    sigma = get_noise_multiplier(target_epsilon=target, target_delta=dp["delta"], sample_rate=dp["sample_rate"], steps=dp["steps"], accountant="prv")
+    assert dp["noise_calibrated_for_steps"] == dp["steps"]
     assert dp["noise_multiplier"] == pytest.approx(sigma, rel=1e-9)
     # the reported epsilon is a direct accountant computation, and within the target
     accountant = PRVAccountant()
@@ -138,7 +144,6 @@ def test_dp_fine_tune_reports_the_opacus_epsilon_and_survives_resume(tmp_path: P
         assert not [key for key in saved.keys() if "_module" in key]
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "DP-SGD accounting" in html and f"{dp['steps']} of {dp['steps']} planned" in html
-    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["provenance"]["fine_tuning"]["dp"]["epsilon"] == epsilon
 
     # resume: the model and its DP accounting come back from the saved folder; the check runs again on them
@@ -158,7 +163,7 @@ def test_model_trained_without_dp_has_no_formal_guarantee_and_fails_the_bound(tm
     assert check["status"] == "fail"
     assert _metric(check, "epsilon") is None
     assert "no formal guarantee: the model was not trained with differential privacy" in check["message"]
-    assert "epsilon is undefined, so its threshold cannot be met" in check["message"]
+    assert "so its threshold" in check["message"] and "cannot be met" in check["message"]
     [bound] = check["thresholds"]
     assert (bound["metric"], bound["op"], bound["bound"], bound["value"], bound["passed"]) == ("epsilon", "max", 8.0, None, False)
     assert "no formal guarantee" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")

@@ -237,7 +237,8 @@ def test_a_broken_dp_claim_fails_the_audit(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
-def test_dp_model_stays_below_its_claimed_epsilon(tmp_path: Path) -> None:
+def test_dp_model_stays_below_its_claimed_epsilon_but_the_audit_cannot_refute_8(tmp_path: Path) -> None:
+    """A claim of 8 is above what 100 canaries (or 75 + 75 held-out examples) can ever prove: inconclusive, never a pass."""
     config = write_config(tmp_path, {
         "model": {"path": "builtin:tiny-bert", "fine_tune": {**OVERFIT_TRAINING, "epochs": 8, "batch_size": 16, "dp": {"target_epsilon": 8}}},
         "data": {"path": "builtin:clinical-triage", "synthetic": {"size": 300}, "split": {"train": 0.5, "validation": 0.0, "test": 0.5}},
@@ -246,13 +247,18 @@ def test_dp_model_stays_below_its_claimed_epsilon(tmp_path: Path) -> None:
         "output": {"dir": "out", "formats": ["json"]},
     })
     done = run_cli("run", str(config), "-q", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr + done.stdout
+    assert (tmp_path / "out" / "results.json").exists(), done.stderr + done.stdout
     check = _membership(tmp_path)
     claimed = _metric(check, "claimed_epsilon")["value"]
     assert claimed is not None and 0 < claimed <= 8.0
     assert _metric(check, "epsilon_lower_bound")["value"] < claimed
-    assert check["evidence"]["claimed"]["accountant"] and "below the claimed epsilon" in check["message"]
-    assert check["evidence"]["epsilon_audit"]["delta"] == check["evidence"]["claimed"]["delta"]
+    power = _metric(check, "epsilon_audit_power")["value"]
+    assert check["evidence"]["decisive_audit"].startswith("canary audit (100 canaries")  # planted by default in a DP run
+    assert power == _metric(check, "canary_audit_power")["value"] < claimed
+    assert 0 < _metric(check, "split_audit_power")["value"] < claimed
+    assert check["status"] == "inconclusive" and "this audit cannot refute the claimed epsilon" in check["message"]
+    assert check["evidence"]["claimed"]["accountant"]
+    assert check["evidence"]["epsilon_audit"]["delta"] == check["evidence"]["claimed"]["delta"] == check["evidence"]["canary_audit"]["delta"]
 
 
 def test_exposed_examples_are_masked_by_the_pii_scanner() -> None:

@@ -41,7 +41,7 @@ class DPOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     target_epsilon: float = Field(gt=0, le=1000, description="privacy budget the noise is calibrated to")
-    delta: float | Literal["auto"] = Field("auto", description="'auto' = 1 / number of training examples")
+    delta: float | Literal["auto"] = Field("auto", description="'auto' = 1 / (10 x training examples), canaries included")
     max_grad_norm: float | None = Field(None, gt=0, description="per-example clipping bound (default: fine_tune.max_grad_norm)")
     accountant: Literal["prv", "rdp", "gdp"] = "prv"
     grad_sample_mode: Literal["hooks", "ghost", "auto"] = Field("auto", description="auto = ghost clipping where Opacus supports the model")
@@ -93,32 +93,73 @@ def dp_options(spec: "ModelConfig") -> DPOptions | None:
 
 
 def validate_config(config: "AuditConfig") -> None:
-    """``model.fine_tune.dp``: bad options end the run (exit 2) before data or model load."""
-    dp_options(config.model)
+    """``model.fine_tune.dp`` and ``model.fine_tune.canaries``: bad options end the run (exit 2) before data or model load."""
+    from harness_privacy.canaries import canary_options
+
+    options = dp_options(config.model)
+    canary_options(config.model, dp=options is not None)
+
+
+#: ``delta: auto`` is 1 / (AUTO_DELTA_FACTOR x training examples): well below 1/n, where a mechanism
+#: that publishes one random training example outright would still be (0, 1/n)-DP.
+AUTO_DELTA_FACTOR = 10
+AUTO_DELTA_SOURCE = "auto (1/(10 n_train))"
+
+
+def auto_delta(n_train: int) -> float:
+    return 1.0 / (AUTO_DELTA_FACTOR * max(1, int(n_train)))
+
+
+def _plant_canaries(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig", ctx: "RunContext", dp_on: bool) -> "tuple[DatasetBundle, dict[str, Any] | None]":
+    """The training data with the audit's canaries planted (target runs only), and their provenance record."""
+    from harness_privacy import canaries
+
+    if data.source.startswith(canaries.SHADOW_SOURCE_PREFIX):  # shadow models and the non-DP twin: no canaries
+        return data, None
+    options = canaries.canary_options(spec, dp=dp_on)
+    if options is None:
+        return data, None
+    seed = ctx.seed if options.seed is None else options.seed
+    planted = canaries.make_canaries(canaries.resolve_count(options, len(data.splits["train"])), seed, len(data.label_names), model.tokenizer, options.length)
+    record = canaries.record_for(planted, options)
+    record["train_examples_without_canaries"] = len(data.splits["train"])
+    ctx.progress(f"canaries: {record['included']} of {record['count']} planted in the training data (seed {seed}) for the one-run privacy audit")
+    return canaries.plant(data, planted), record
 
 
 def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig", ctx: "RunContext") -> "TrainingReport | None":
-    """DP-SGD when ``fine_tune.dp`` is set; ``None`` otherwise (the next plugin or the core trains)."""
+    """DP-SGD when ``fine_tune.dp`` is set; the core loop with planted canaries when only ``fine_tune.canaries``
+    is; ``None`` otherwise (the next plugin or the core trains)."""
     options = dp_options(spec)
-    if options is None:
+    train_data, record = _plant_canaries(model, data, spec, ctx, options is not None)
+    if options is None and record is None:
         return None
-    from harness_privacy.dp_training import DPSettings, dp_fine_tune
-
     settings = spec.fine_tune
     assert settings is not None
-    n_train = len(data.splits["train"])
-    delta = 1.0 / n_train if options.delta == "auto" else float(options.delta)
+    if options is None:  # canaries asked for a non-DP run: the core loop, on the planted data
+        import dataclasses
+
+        from harness import training
+
+        report = training.fine_tune(model, train_data, settings, seed=ctx.seed, progress=not ctx.progress.quiet)
+        return dataclasses.replace(report, extra={**report.extra, "canaries": record})
+    from harness_privacy.dp_training import DPSettings, dp_fine_tune
+
+    n_train = len(train_data.splits["train"])
+    delta = auto_delta(n_train) if options.delta == "auto" else float(options.delta)
     dp = DPSettings(
         target_epsilon=float(options.target_epsilon),
         delta=delta,
-        delta_source="auto (1/n_train)" if options.delta == "auto" else "config",
+        delta_source=AUTO_DELTA_SOURCE if options.delta == "auto" else "config",
         max_grad_norm=float(options.max_grad_norm if options.max_grad_norm is not None else settings.max_grad_norm),
         accountant=options.accountant,
         grad_sample_mode=options.grad_sample_mode,
         max_physical_batch_size=options.max_physical_batch_size,
         freeze_embeddings=options.freeze_embeddings,
     )
-    report = dp_fine_tune(model, data, settings, dp, seed=ctx.seed, progress=not ctx.progress.quiet)
+    report = dp_fine_tune(model, train_data, settings, dp, seed=ctx.seed, progress=not ctx.progress.quiet)
+    if record is not None:
+        report.extra["canaries"] = record
     info = report.extra["dp"]
     if info.get("ghost_fallback_reason"):
         ctx.progress(f"DP: ghost clipping failed for this model, used per-sample hooks ({info['ghost_fallback_reason']})")
@@ -170,6 +211,8 @@ class DPEpsilon(Check):
             f"({info['epsilon']:.4g}, {info['delta']:.3g})-DP by the {info['accountant']} accountant: noise multiplier "
             f"{info['noise_multiplier']:.3g}, sample rate {info['sample_rate']:.3g}, {info['steps']} steps, clipping norm {info['max_grad_norm']:g}"
         )
+        if str(info.get("delta_source", "")).startswith("auto"):
+            message += f"; delta auto = 1/(10 n) for n = {info.get('train_examples')} training examples (well below 1/n)"
         if info.get("frozen"):
             message += f"; frozen: {', '.join(info['frozen'])}"
         return self.result(metrics=metrics, evidence={"dp": dict(info), "fine_tuned": True}, message=message)

@@ -21,6 +21,10 @@ reuses its encoding, padding and evaluation helpers. What DP changes:
   falls back to per-sample hooks and records why. The probe's output is
   thrown away, so it spends no privacy budget.
 
+The noise multiplier is calibrated (Opacus' ``get_noise_multiplier``) for the
+exact number of steps the loop runs (``poisson_schedule``), so the spent
+epsilon never exceeds the target.
+
 An empty Poisson batch still counts as a step (noise only), as the accounting
 assumes. The spent epsilon covers every optimizer step actually run,
 including epochs after which early stopping ended training.
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 import warnings
 import time
 from dataclasses import dataclass, field
@@ -56,7 +61,7 @@ class DPSettings:
 
     target_epsilon: float
     delta: float
-    delta_source: str  # "auto (1/n_train)" or "config"
+    delta_source: str  # "auto (1/(10 n_train))" or "config"
     max_grad_norm: float
     accountant: str
     grad_sample_mode: str  # hooks | ghost | auto
@@ -150,6 +155,35 @@ def _make_private(model: Any, optimizer: Any, loader: Any, dp: DPSettings, mode:
         hooks, dp_optimizer, dp_loader = out
         criterion = torch.nn.CrossEntropyLoss()
     return engine, hooks, dp_optimizer, criterion, dp_loader
+
+
+def poisson_schedule(n: int, batch_size: int, epochs: int) -> tuple[float, int, int]:
+    """``(sample_rate, steps_per_epoch, total_steps)`` the DP loop runs for ``n`` examples.
+
+    Opacus' Poisson loader samples at ``1 / len(data_loader)`` = ``1 / ceil(n / batch_size)``
+    and draws ``int(1 / sample_rate)`` batches per epoch; the loop runs every
+    one of them in every epoch. (Opacus' ``make_private_with_epsilon``
+    calibrates for ``int(epochs / sample_rate)`` steps instead, which floating
+    point can make one fewer: 600 examples, batch 8, 3 epochs gives 224 for
+    225 steps run, and a spent epsilon above the target.)
+    """
+    if n < 1 or batch_size < 1 or epochs < 1:
+        raise ValueError(f"need at least one example, batch size and epoch (got {n}, {batch_size}, {epochs})")
+    sample_rate = 1.0 / math.ceil(n / batch_size)
+    per_epoch = int(1 / sample_rate)
+    return sample_rate, per_epoch, per_epoch * epochs
+
+
+def calibrate_noise(dp: DPSettings, sample_rate: float, steps: int) -> float:
+    """The noise multiplier for ``dp.target_epsilon`` at ``dp.delta`` over exactly ``steps`` steps (Opacus' search).
+
+    Opacus returns the upper end of its bisection, whose epsilon is at most the
+    target, computed with the same accountant settings as ``spent_epsilon``.
+    """
+    from opacus.accountants.utils import get_noise_multiplier
+
+    return float(get_noise_multiplier(target_epsilon=dp.target_epsilon, target_delta=dp.delta, sample_rate=sample_rate,
+                                      steps=int(steps), accountant=dp.accountant))
 
 
 def _empty_step(optimizer: Any) -> None:
@@ -255,8 +289,10 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
     positions.frozen = asked_frozen + [name for name in positions.frozen if name not in asked_frozen]
     model.train()  # Opacus must see the model in training mode before make_private
     optimizer = _optimizer(model, settings)
+    sample_rate, steps_per_epoch, total = poisson_schedule(len(train), settings.batch_size, settings.epochs)
     try:
-        engine, hooks, dp_optimizer, criterion, loader = _make_private(model, optimizer, _index_loader(len(train), settings.batch_size), dp, mode, epochs=settings.epochs)
+        sigma = calibrate_noise(dp, sample_rate, total)
+        engine, hooks, dp_optimizer, criterion, loader = _make_private(model, optimizer, _index_loader(len(train), settings.batch_size), dp, mode, noise_multiplier=sigma)
     except (ValueError, RuntimeError, OverflowError) as exc:  # the accountant cannot calibrate noise for these settings
         from harness.errors import ConfigError
 
@@ -268,9 +304,9 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
             f"model.fine_tune.dp: Opacus' {dp.accountant} accountant cannot calibrate noise for target_epsilon {dp.target_epsilon:g} "
             f"at delta {dp.delta:.3g} over {settings.epochs} epoch(s): {reason}"
         ) from None
-    sample_rate = float(loader.sample_rate)
-    steps_per_epoch = len(loader)  # 1 / sample_rate Poisson draws per epoch
-    total = steps_per_epoch * settings.epochs
+    if abs(float(loader.sample_rate) - sample_rate) > 1e-15 or len(loader) != steps_per_epoch:  # the noise was calibrated for this schedule
+        hooks.cleanup()
+        raise RuntimeError(f"Opacus' Poisson loader draws {len(loader)} batches at rate {loader.sample_rate}, not the {steps_per_epoch} at {sample_rate} the noise was calibrated for")
     warmup = int(settings.warmup_ratio * total)
 
     def schedule(step: int) -> float:
@@ -329,6 +365,7 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
         "noise_multiplier": float(dp_optimizer.noise_multiplier),
         "steps": total_steps(accounting_history),
         "planned_steps": total,
+        "noise_calibrated_for_steps": total,
         "epochs": len(book.history),
         "max_grad_norm": dp.max_grad_norm,
         "grad_sample_mode": mode,

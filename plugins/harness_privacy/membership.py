@@ -16,7 +16,12 @@ best-threshold balanced accuracy (bootstrap), TPR at 1% and 0.1% FPR
 (Clopper-Pearson), and the epsilon lower bound the attack proves. When the
 model was trained with DP (``TrainingReport.extra["dp"]``), a lower bound above
 the accountant's epsilon means the DP implementation or its accounting is
-broken: the check fails saying so. The gated ``auc`` / ``tpr_at_1pct_fpr`` are
+broken: the check fails saying so. Every audit states its power (the largest
+epsilon it could prove at this confidence); a claim above the power cannot be
+refuted, and the check is then ``inconclusive``, never a pass. When the
+fine-tuning planted canaries (``canaries.py``, the default for DP runs), the
+one-run canary audit is the declared, decisive one; the split bound is still
+reported with its own power. The gated ``auc`` / ``tpr_at_1pct_fpr`` are
 those of the strongest attack run.
 """
 
@@ -187,6 +192,11 @@ class MembershipInference(Check):
         else:
             delta = options.delta if options.delta is not None else DEFAULT_DELTA
         audit = mm.audit_epsilon({name: (s[:n], s[n:]) for name, s in scores.items()}, delta=delta, rng=rng, level=options.level)
+        canary = self._canary_audit(ctx, delta, options.level)
+        if canary is not None:  # declared in advance: the canary audit decides when canaries were planted
+            bound, power, decisive = canary.epsilon_lower_bound, canary.power, f"canary audit ({canary.canaries} canaries, {canary.included} planted)"
+        else:
+            bound, power, decisive = audit.epsilon_lower_bound, audit.power, f"train/test split audit ({audit.evaluation.get('members', n - n // 2)} + {audit.evaluation.get('nonmembers', n - n // 2)} held-out examples)"
         strongest = max(attacks, key=lambda name: summaries[name]["auc"])
         at_1 = max((summaries[a]["tpr_at_fpr"]["1pct"] for a in attacks), key=lambda t: -1.0 if t["tpr"] is None else t["tpr"])
         at_01 = max((summaries[a]["tpr_at_fpr"]["0.1pct"] for a in attacks), key=lambda t: -1.0 if t["tpr"] is None else t["tpr"])
@@ -198,8 +208,16 @@ class MembershipInference(Check):
                    f"best-threshold balanced accuracy of {strongest} (threshold chosen on the same data: optimistic)"),
             Metric("tpr_at_1pct_fpr", at_1["tpr"], _interval(at_1["interval"]), at_1["note"] or "largest TPR with FPR <= 1%, strongest attack"),
             Metric("tpr_at_0.1pct_fpr", at_01["tpr"], _interval(at_01["interval"]), at_01["note"] or "largest TPR with FPR <= 0.1%, strongest attack"),
-            Metric("epsilon_lower_bound", audit.epsilon_lower_bound, None,
-                   f"epsilon the attack proves at {options.level:.0%} confidence (delta {delta:g}); 0 = nothing proved"),
+            Metric("epsilon_lower_bound", bound, None,
+                   f"epsilon the {decisive} proves at {options.level:.0%} confidence (delta {delta:g}); 0 = nothing proved"),
+            Metric("epsilon_audit_power", power, None,
+                   f"the largest epsilon the {decisive} could prove at this confidence (every guess right); a claim above it cannot be refuted"),
+            Metric("split_epsilon_lower_bound", audit.epsilon_lower_bound, None, "epsilon the train/test-split attack proves (Clopper-Pearson, held-out half)"),
+            Metric("split_audit_power", audit.power, None, "the largest epsilon the train/test-split audit could prove (a perfect attack)"),
+            Metric("canary_epsilon_lower_bound", None if canary is None else canary.epsilon_lower_bound, None,
+                   "epsilon the planted canaries prove (Steinke, Nasr and Jagielski 2023)" if canary else "no canaries were planted (model.fine_tune.canaries)"),
+            Metric("canary_audit_power", None if canary is None else canary.power, None,
+                   "the largest epsilon the canary audit could prove (every guess right)" if canary else "no canaries were planted"),
             Metric("claimed_epsilon", claimed, None, "the DP accountant's epsilon" if dp else "no claimed epsilon: the model was not trained with DP"),
         ]
         for name in attacks:
@@ -208,20 +226,32 @@ class MembershipInference(Check):
         evidence.update({
             "attacks": summaries, "strongest_attack": strongest, "epsilon_audit": audit.to_dict(),
             "claimed": dp, "notes": notes, "exposed_examples": exposed,
+            "canary_audit": None if canary is None else canary.to_dict(), "decisive_audit": decisive,
+            "epsilon_audit_power": power,
             "exposed_attack": strongest,
             "auc_interval_method": "DeLong (normal approximation from Mann-Whitney placement values)",
         })
-        status: Literal["pass", "fail"] = "pass"
-        if audit.epsilon_lower_bound > 0:
-            proved = f"the {audit.attack} attack proves epsilon >= {audit.epsilon_lower_bound:.3g} (delta {delta:g}, {options.level:.0%} confidence)"
+        status: Literal["pass", "fail", "inconclusive"] = "pass"
+        who = f"the {audit.attack} attack" if canary is None and audit.attack else f"the {decisive}"
+        if bound > 0:
+            proved = f"{who} proves epsilon >= {bound:.3g} (delta {delta:g}, {options.level:.0%} confidence)"
         else:
-            proved = f"the attacks prove no positive epsilon lower bound (delta {delta:g}, {options.level:.0%} confidence)"
-        if claimed is not None and audit.epsilon_lower_bound > claimed:
+            proved = f"the {decisive} proves no positive epsilon lower bound (delta {delta:g}, {options.level:.0%} confidence)"
+        can_prove = f"the most it could prove is {power:.3g}"
+        if claimed is not None and bound > claimed:
             status = "fail"
             message = (f"{proved}, above the claimed epsilon {claimed:.3g}: the DP implementation or its accounting is broken")
+        elif claimed is not None and claimed > power:
+            status = "inconclusive"
+            message = (f"this audit cannot refute the claimed epsilon {claimed:.3g}: {can_prove} with the {decisive} "
+                       f"at {options.level:.0%} confidence (delta {delta:g}); {proved}; {strongest} attack AUC {best['auc']:.3f}")
+            if canary is None:
+                message += "; plant canaries (model.fine_tune.canaries) for a stronger audit"
         else:
-            versus = f"below the claimed epsilon {claimed:.3g}" if claimed is not None else "no claimed epsilon"
+            versus = f"below the claimed epsilon {claimed:.3g} ({can_prove})" if claimed is not None else f"no claimed epsilon ({can_prove})"
             message = f"{strongest} attack AUC {best['auc']:.3f}; {proved}; {versus}"
+        if canary is not None and claimed is not None and audit.epsilon_lower_bound > claimed and status != "fail":
+            message += f"; the train/test-split attack alone proves {audit.epsilon_lower_bound:.3g}, above the claim (not the declared audit)"
         reference = evidence.get("reference_without_dp")
         if reference:
             message += f"; a non-DP twin trained the same way: AUC {reference['auc']:.3f}, epsilon lower bound {reference['epsilon_lower_bound']:.3g}"
@@ -230,6 +260,17 @@ class MembershipInference(Check):
         return self.result(metrics=metrics, evidence=evidence, message=message, status=status)
 
     # ------------------------------------------------------------ parts
+
+    def _canary_audit(self, ctx: "RunContext", delta: float, level: float) -> Any:
+        """The one-run canary audit when the fine-tuning planted canaries (``TrainingReport.extra["canaries"]``)."""
+        record = (getattr(ctx.training, "extra", None) or {}).get("canaries")
+        if not isinstance(record, dict) or ctx.model is None:
+            return None
+        from harness_privacy import canaries, shadow
+
+        planted = canaries.regenerate(record, len(ctx.require_data().label_names), ctx.model.tokenizer)
+        logits = ctx.require_predictor().logits(list(planted.texts))
+        return canaries.audit(shadow.logit_confidence(logits, planted.labels), planted.included, delta=delta, level=level)
 
     def _lira(self, ctx: "RunContext", options: MembershipOptions, texts: list[str], labels: np.ndarray, logits: np.ndarray, non_name: str) -> tuple[np.ndarray, dict[str, Any]]:
         from harness.executor import Task

@@ -210,6 +210,7 @@ class EpsilonAudit:
     selection_bound: float
     evaluation: Mapping[str, int] = field(default_factory=dict)
     method: str = ""
+    power: float = 0.0  # the largest bound this many held-out examples can prove (every call right)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -221,7 +222,20 @@ class EpsilonAudit:
             "selection_bound": self.selection_bound if math.isfinite(self.selection_bound) else None,
             "evaluation": dict(self.evaluation),
             "method": self.method,
+            "power": self.power,
         }
+
+
+def audit_power(n_members: int, n_nonmembers: int, delta: float, level: float = 0.95) -> float:
+    """The largest epsilon the bound can prove on ``n_members`` + ``n_nonmembers`` held-out examples.
+
+    That is the bound of a perfect attack (every member called a member, no
+    non-member): Clopper-Pearson alone caps it, at about ``log(n / 3.7)`` at 95%.
+    A claimed epsilon above it cannot be refuted by this audit, whatever the model.
+    """
+    if n_members < 1 or n_nonmembers < 1:
+        return 0.0
+    return max(0.0, float(epsilon_bounds([n_members], [0], n_members, n_nonmembers, delta, level)[0]))
 
 
 AUDIT_METHOD = (
@@ -266,8 +280,9 @@ def audit_epsilon(
         if bounds[i] > best[0]:
             best = (float(bounds[i]), name, float(roc.thresholds[i]))
     selection_bound, attack, threshold = best
+    power = audit_power(int(eval_m.size), int(eval_n.size), delta, level)
     if not attack or not math.isfinite(threshold):
-        return EpsilonAudit(0.0, delta, level, None, None, selection_bound, {}, AUDIT_METHOD)
+        return EpsilonAudit(0.0, delta, level, None, None, selection_bound, {}, AUDIT_METHOD, power)
     members, nonmembers = (np.asarray(s, dtype=float) for s in scores[attack])
     tp = int(np.sum(members[eval_m] >= threshold))
     fp = int(np.sum(nonmembers[eval_n] >= threshold))
@@ -275,7 +290,7 @@ def audit_epsilon(
     return EpsilonAudit(
         max(0.0, value), delta, level, attack, threshold, selection_bound,
         {"members": int(eval_m.size), "nonmembers": int(eval_n.size), "true_positives": tp, "false_positives": fp},
-        AUDIT_METHOD,
+        AUDIT_METHOD, power,
     )
 
 
