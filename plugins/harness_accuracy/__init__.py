@@ -73,8 +73,12 @@ class _AccuracyCheck(Check):
     def metrics_of(self, report: "AccuracyReport") -> list[Metric]:
         estimates = report.estimates()
         rename = {"ece": "expected_calibration_error"}
+        # n: the examples each interval rests on (the smallest class for the worst-class recall),
+        # so the gate can say how many examples would decide an inconclusive threshold
+        supports = [int(row.get("support", 0)) for row in report.per_class if row.get("support")]
+        sizes = {"min_class_recall": min(supports) if supports else None}
         return [
-            Metric(rename.get(name, name), _finite(estimates[name].value), estimates[name].interval)
+            Metric(rename.get(name, name), _finite(estimates[name].value), estimates[name].interval, n=sizes.get(name, report.n))
             for name in self.metric_names
         ]
 
