@@ -72,7 +72,7 @@ def compare(metric: Metric | None, name: str, op: str, bound: float, gate_on: st
         outcome = "pass" if high <= bound else "fail" if low > bound else "inconclusive"
     needed = examples_needed(metric, op, bound) if outcome == "inconclusive" else None
     return ThresholdOutcome(metric=name, op=op, bound=bound, value=value, outcome=outcome,  # type: ignore[arg-type]
-                            gate_on="interval", interval=(low, high), needed_n=needed)
+                            gate_on="interval", interval=(low, high), needed_n=needed, n=metric.n)
 
 
 def apply_thresholds(result: CheckResult, planned: "PlannedCheck") -> CheckResult:

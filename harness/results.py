@@ -103,6 +103,8 @@ class ThresholdOutcome:
     gate_on: GateOn = "estimate"
     interval: tuple[float, float] | None = None
     needed_n: int | None = None
+    #: The examples the interval rests on now (``Metric.n``: the smallest group for group metrics).
+    n: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -127,7 +129,8 @@ class ThresholdOutcome:
         if self.gate_on == "interval" and self.interval is not None:
             low, high = (_short(v) for v in self.interval)
             if self.outcome == "inconclusive":
-                more = f" (about {self.needed_n} per group would decide it)" if self.needed_n else ""
+                more = (f" (about {self.needed_n} examples would decide it, where the interval rests on {self.n} now)"
+                        if self.needed_n and self.n else "")
                 return (f"the interval [{low}, {high}] of {self.metric} contains the limit {self.bound:g}: "
                         f"more examples are needed{more}")
             side = "meets" if self.outcome == "pass" else "misses"
@@ -146,6 +149,7 @@ class ThresholdOutcome:
             "gate_on": self.gate_on,
             "interval": None if self.interval is None else [_clean_number(v) for v in self.interval],
             "needed_n": self.needed_n,
+            "n": self.n,
             "comparison": self.comparison,
             "sentence": self.sentence,
         }
@@ -162,6 +166,7 @@ class ThresholdOutcome:
             gate_on=data.get("gate_on", "estimate"),
             interval=None if interval is None else (interval[0], interval[1]),
             needed_n=data.get("needed_n"),
+            n=data.get("n"),
         )
 
 
@@ -239,7 +244,12 @@ def _first_sentence(text: str) -> str:
     """The reason a coverage line quotes: the message's first sentence (messages lead with it)."""
     first = (text or "").strip().split("\n", 1)[0]
     end = first.find(". ")
-    return (first[:end] if end >= 0 else first).rstrip(".")
+    first = (first[:end] if end >= 0 else first).rstrip(".")
+    return first if len(first) <= REASON_CHARS else first[: REASON_CHARS - 1].rstrip() + "\u2026"
+
+
+#: A coverage line quotes at most this much of each reason (the check's own message has the rest).
+REASON_CHARS = 160
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def test_inconclusive_sentence_and_examples_needed() -> None:
     assert outcome.sentence.startswith(
         "the interval [0.079, 0.351] of demographic_parity_difference contains the limit 0.1: more examples are needed"
     )
-    assert f"about {expected} per group" in outcome.sentence
+    assert f"(about {expected} examples would decide it, where the interval rests on 60 now)" in outcome.sentence
     assert examples_needed(Metric("d", 0.1, Interval(0.05, 0.2), n=50), "max", 0.1) is None  # on the bound: more data cannot tell
     assert examples_needed(_metric(0.168, 0.079, 0.351), "max", 0.1) is None  # no sample size recorded
 
