@@ -106,6 +106,8 @@ def _suite_properties(result: AuditResult) -> list[tuple[str, str]]:
         ("exit_code", str(result.exit_code)),
         ("complete", "true" if result.complete else "false"),
         ("coverage", result.coverage.line),
+        ("gated_checks_decided", f"{result.coverage.decided} of {result.coverage.gated}"),
+        ("informational_findings", str(result.coverage.informational_findings)),  # apart from gate failures
     ]
     optional = [
         ("model.source", _get(prov, "model", "source")),

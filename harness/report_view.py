@@ -92,17 +92,21 @@ def verdict_sentence(result: AuditResult) -> str:
     return f"Every gated check met its thresholds ({counts['pass']} passed of {total}).{extra}"
 
 
-#: How each interval method (``Interval.method``, by prefix) is computed, for the report's method notes.
+#: How each interval method (``Interval.method``; longest matching prefix) is computed, for the report's method notes.
 INTERVAL_METHODS: dict[str, str] = {
-    "wilson": "Wilson score interval for a proportion: closed form, good coverage for small n and rates near 0 or 1.",
+    "wilson": "Wilson score interval for a proportion: closed form, good coverage for small n and rates near 0 or 1, never of zero width.",
+    "wilson-bonferroni-min": "Worst-class recall: a Wilson interval for each class's recall at level 1 - alpha/k (Bonferroni over the k classes); the bounds are the minima, so the worst class's true recall is covered at the stated level.",
     "clopper-pearson": "Clopper-Pearson exact binomial interval: conservative, coverage at least the stated level.",
-    "bootstrap-percentile": "Percentile bootstrap: examples resampled with replacement, the statistic recomputed, the central quantiles taken.",
-    "bootstrap-bca": "Bias-corrected and accelerated (BCa) bootstrap: percentiles adjusted for the resampling distribution's bias and skew.",
-    "bootstrap-bc": "Bias-corrected bootstrap: percentiles shifted by the resampling distribution's median bias.",
-    "bootstrap-stratified": "Class-stratified percentile bootstrap: class counts held fixed (used only where a statistic is undefined without both classes, e.g. ROC-AUC).",
+    "bootstrap-percentile": "Percentile bootstrap: examples resampled with replacement, the statistic recomputed on each resample, the central quantiles taken.",
+    "bootstrap-percentile-stratified": "Class-stratified percentile bootstrap: class counts held fixed in every resample; used only for statistics defined per class (balanced accuracy, ROC-AUC), which are undefined when a resample loses a class.",
+    "bootstrap-error-bound": "Error bound: the estimate plus or minus the 95% bootstrap quantile of the summed absolute per-bin errors, which bounds the estimate's own error by the triangle inequality (conservative, reaches 0 for a calibrated model).",
+    "newcombe-bonferroni-pairs": "Largest gap between groups: Newcombe's interval (Wilson limits combined by MOVER) for each pair of groups, Bonferroni over the pairs; the gap's interval runs from the largest lower to the largest upper bound, so it covers by construction and can reach 0.",
+    "newcombe-bonferroni-groups": "Worst-group gap: Newcombe's interval for each group against the rest, scaled by the rest's share, Bonferroni over the groups.",
+    "mover-log-wilson-bonferroni-pairs": "Lowest over highest rate: MOVER on the log scale from Wilson limits for each pair of groups, Bonferroni over the pairs.",
     "delong": "DeLong's interval for ROC-AUC from its asymptotic variance.",
-    "worst over attributes": "Worst over attributes: [worst lower bound, worst upper bound] of the per-attribute intervals; it holds the worst true disparity whenever each attribute's interval holds its own.",
+    "worst over attributes": "Worst over attributes: [worst lower bound, worst upper bound] of the per-attribute intervals; it holds the worst true value whenever each attribute's interval holds its own.",
     "normal": "Normal approximation from the estimate and its standard error.",
+    "prv-accountant": "Numerical error bounds of the PRV accountant's epsilon (not a sampling interval): the gate reads the upper bound, so the claim holds even at the accountant's worst rounding.",
 }
 
 

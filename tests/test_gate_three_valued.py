@@ -132,3 +132,20 @@ def test_coverage_line_counts_decided_and_informational() -> None:
     result = AuditResult(verdict="incomplete", exit_code=1, checks=checks, provenance={})
     data = result.to_dict()
     assert data["coverage"]["line"] == coverage.line and data["counts"]["not_applicable"] == 1
+
+
+def test_method_notes_describe_every_built_in_interval_method() -> None:
+    """The report's method notes name every interval method the built-in checks report."""
+    from harness_accuracy.metrics import INTERVAL_METHODS as ACCURACY
+    from harness_fairness.metrics import DISPARITY_INTERVAL_METHODS, GROUP_INTERVAL_METHODS
+
+    from harness.report_view import describe_method, method_notes
+
+    fallback = describe_method("no such method")
+    methods = {*ACCURACY.values(), *DISPARITY_INTERVAL_METHODS.values(), *GROUP_INTERVAL_METHODS.values(),
+               "delong", "prv-accountant numerical bounds", "worst over attributes of newcombe-bonferroni-pairs"}
+    undescribed = sorted(m for m in methods if describe_method(m) == fallback)
+    assert not undescribed
+    result = AuditResult(verdict="pass", exit_code=0, provenance={}, checks=(
+        CheckResult(id="a.b", title="A", status="pass", metrics=(_metric(0.5, 0.4, 0.6), Metric("m", 0.2, Interval(0.1, 0.3, 0.95, "delong")))),))
+    assert [m for m, _ in method_notes(result)] == ["delong", "wilson"]
