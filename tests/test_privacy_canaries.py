@@ -123,3 +123,19 @@ def test_noise_is_calibrated_for_the_steps_the_loop_runs() -> None:
     accountant.history = [(sigma, rate, total)]
     assert accountant.get_epsilon(delta=dp.delta) <= dp.target_epsilon
     assert poisson_schedule(61, 16, 2) == (0.25, 4, 8)
+
+
+def test_one_sided_guesser_counts_only_low_scores() -> None:
+    """Memorisation: every planted canary fits its label, an unseen one matches it by chance; the lowest scores are
+    then all excluded canaries while the top is mixed, and the one-sided guesser (fixed in the grid) proves more."""
+    rng = np.random.default_rng(1)
+    m = 400
+    included = rng.random(m) < 0.5
+    chance = rng.random(m) < 0.5
+    scores = np.where(included | chance, 4.0, -4.0) + rng.normal(0, 0.5, m)
+    result = cm.audit(scores, included, delta=1e-5)
+    low = [row for row in result.grid if row["side"] == "low"]
+    assert [row["guesses"] for row in low] == cm.low_guess_counts(m) == [40, 80]
+    assert all(row["correct"] == row["guesses"] for row in low)
+    assert result.side == "low" and result.epsilon_lower_bound > max(row["epsilon_lower_bound"] for row in result.grid if row["side"] == "both")
+    assert len(result.grid) == len(cm.guessers(m)) == 5 and result.power == pytest.approx(cm.power(m, 1e-5))

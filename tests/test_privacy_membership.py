@@ -267,3 +267,32 @@ def test_exposed_examples_are_masked_by_the_pii_scanner() -> None:
     masked = _mask("Seen by Dr Smith, call 555-201-7788 or write to jane.doe@example.org")
     assert "555-201-7788" not in masked and "jane.doe@example.org" not in masked
     assert "[" in masked  # typed placeholders
+
+
+def test_report_partial_shows_the_canary_audit_and_its_power() -> None:
+    """The membership partial: canary count, planted, bound and power, the split audit's power, and the
+    plain sentence when the claim is above the power; everything escaped (autoescape)."""
+    from harness.report import make_environment
+    from harness_privacy import canaries as cm
+    from harness_privacy.membership import TEMPLATES
+
+    rng = np.random.default_rng(0)
+    included = rng.random(200) < 0.5
+    canary = cm.audit(rng.normal(0, 1, 200), included, delta=1e-4).to_dict()
+    split = {"epsilon_lower_bound": 0.0, "level": 0.95, "delta": 1e-4, "attack": "<script>x</script>", "power": 3.1,
+             "method": "split", "evaluation": {}}
+    evidence = {"members": {"count": 10}, "non_members": {"count": 10, "split": "test"}, "auc_interval_method": "DeLong",
+                "attacks": {}, "notes": ["<b>note</b>"], "exposed_examples": [], "canary_audit": canary,
+                "decisive_audit": "canary audit (200 canaries)", "epsilon_audit_power": canary["power"]}
+    template = make_environment([str(TEMPLATES)]).get_template("harness_privacy/membership.html")
+
+    def render(claim: float) -> str:
+        return template.render(evidence=evidence, chart="", audit=split, metrics={},
+                               claimed={"epsilon": claim, "delta": 1e-4, "accountant": "rdp"})
+
+    html = render(8.0)
+    assert "this audit cannot refute the claimed epsilon" in html and "Power of the canary audit" in html
+    assert f"{canary['canaries']} canaries, {canary['included']} planted" in html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;note&lt;/b&gt;" in html
+    low = render(0.5 * canary["power"])
+    assert "cannot refute" not in low and "Consistent with the claim" in low

@@ -13,9 +13,15 @@ which that p-value drops below ``1 - level``.
 
 Choices made here, each stated in the evidence:
 
-- a small grid of guess counts fixed in advance (``GUESS_FRACTIONS`` of m);
-  each is tested at ``(1 - level) / len(grid)`` (Bonferroni), so the best of
-  them is still a valid bound at ``level``;
+- a small grid of guessers fixed in advance: two-sided (``GUESS_FRACTIONS`` of
+  m, half "included" from the top and half "excluded" from the bottom) and
+  one-sided (``LOW_GUESS_FRACTIONS`` of m, "excluded" for the lowest scores
+  only: memorisation fits every planted canary, so a low score singles out an
+  unseen one, while a high score is ambiguous). The theorem holds for any
+  guesses computed from the model alone (the abstentions included), with the
+  guess count fixed in advance; each grid point is tested at
+  ``(1 - level) / len(grid)`` (Bonferroni), so the best of them is still a
+  valid bound at ``level``;
 - the audit's **power** is the bound it would prove if every guess were
   correct with all m canaries guessed (the most this many canaries can show at
   this confidence and delta); a claim above it cannot be refuted by the audit;
@@ -57,12 +63,16 @@ WHERE = "model.fine_tune.canaries"
 AUTO_COUNT_RANGE = (100, 1000)
 #: guess counts r = fraction * m (half "included" from the top, half "excluded" from the bottom), fixed in advance
 GUESS_FRACTIONS: tuple[float, ...] = (0.1, 0.3, 1.0)
+#: one-sided guess counts r = fraction * m: "excluded" for the r lowest scores, no guess on the rest. A model
+#: that memorises fits every planted canary's random label, so a very low score marks a canary it never saw,
+#: while a high score is ambiguous (an unseen canary's label is matched by chance half the time)
+LOW_GUESS_FRACTIONS: tuple[float, ...] = (0.1, 0.2)
 #: source of shadow models' training bundles (shadow.py): they are trained without canaries
 SHADOW_SOURCE_PREFIX = "membership-inference shadow"
 METHOD = (
     "one-run audit (Steinke, Nasr and Jagielski 2023): m canaries each included with probability 1/2 (from the seed); "
-    "score phi = log(p_y / (1 - p_y)) of the canary's random label; guesses: the k highest 'included', the k lowest "
-    "'excluded'; epsilon lower bound from the binomial tail with the delta term (their Theorem 3), Bonferroni over the guess grid"
+    "score phi = log(p_y / (1 - p_y)) of the canary's random label; guesses (a grid fixed in advance): the k highest "
+    "'included' and the k lowest 'excluded', or only the r lowest 'excluded'; epsilon lower bound from the binomial tail with the delta term (their Theorem 3), Bonferroni over the guess grid"
 )
 
 
@@ -248,13 +258,29 @@ def guess_counts(m: int, fractions: Sequence[float] = GUESS_FRACTIONS) -> list[i
     return counts
 
 
-def power(m: int, delta: float, level: float = 0.95, fractions: Sequence[float] = GUESS_FRACTIONS) -> float:
+def low_guess_counts(m: int, fractions: Sequence[float] = LOW_GUESS_FRACTIONS) -> list[int]:
+    """One-sided guess counts r ("excluded" for the r lowest scores) for ``m`` canaries, at least 1, distinct."""
+    counts = []
+    for fraction in fractions:
+        r = min(m, max(1, int(round(fraction * m))))
+        if r not in counts:
+            counts.append(r)
+    return counts
+
+
+def guessers(m: int, fractions: Sequence[float] = GUESS_FRACTIONS, low_fractions: Sequence[float] = LOW_GUESS_FRACTIONS) -> list[tuple[str, int]]:
+    """The grid fixed in advance: ``("both", r)`` and ``("low", r)`` pairs."""
+    return [("both", r) for r in guess_counts(m, fractions)] + [("low", r) for r in low_guess_counts(m, low_fractions)]
+
+
+def power(m: int, delta: float, level: float = 0.95, fractions: Sequence[float] = GUESS_FRACTIONS,
+          low_fractions: Sequence[float] = LOW_GUESS_FRACTIONS) -> float:
     """The largest epsilon the audit can prove: every guess correct, at the corrected level."""
-    counts = guess_counts(m, fractions)
-    if not counts:
+    grid = guessers(m, fractions, low_fractions)
+    if not grid:
         return 0.0
-    p = (1.0 - level) / len(counts)
-    return max(epsilon_lower_bound(m, r, r, delta, p) for r in counts)
+    p = (1.0 - level) / len(grid)
+    return max(epsilon_lower_bound(m, r, r, delta, p) for _, r in grid)
 
 
 @dataclass(frozen=True)
@@ -267,6 +293,7 @@ class CanaryAudit:
     included: int
     guesses: int  # r of the best grid point
     correct: int
+    side: str = "both"  # the best grid point's guesser: "both" (top included, bottom excluded) or "low" (bottom excluded only)
     grid: list[dict[str, Any]] = field(default_factory=list)
     method: str = METHOD
 
@@ -274,7 +301,8 @@ class CanaryAudit:
         return dataclasses.asdict(self)
 
 
-def audit(scores: Any, included: Any, *, delta: float, level: float = 0.95, fractions: Sequence[float] = GUESS_FRACTIONS) -> CanaryAudit:
+def audit(scores: Any, included: Any, *, delta: float, level: float = 0.95, fractions: Sequence[float] = GUESS_FRACTIONS,
+          low_fractions: Sequence[float] = LOW_GUESS_FRACTIONS) -> CanaryAudit:
     """Epsilon lower bound from canary scores (higher = more likely included) and the true inclusions."""
     scores = np.asarray(scores, dtype=float).ravel()
     included = np.asarray(included, dtype=bool).ravel()
@@ -284,17 +312,20 @@ def audit(scores: Any, included: Any, *, delta: float, level: float = 0.95, frac
         raise ValueError("canary scores must be finite")
     m = int(scores.size)
     order = np.argsort(-scores, kind="mergesort")  # ties: canary order, fixed by the seed, not by the outcome
-    counts = guess_counts(m, fractions)
-    p = (1.0 - level) / len(counts)
+    grid_points = guessers(m, fractions, low_fractions)
+    p = (1.0 - level) / len(grid_points)
     grid = []
-    for r in counts:
-        k = r // 2
-        correct = int(included[order[:k]].sum() + (~included[order[m - k:]]).sum())
-        grid.append({"guesses": r, "correct": correct, "epsilon_lower_bound": epsilon_lower_bound(m, r, correct, delta, p),
+    for side, r in grid_points:
+        if side == "both":
+            k = r // 2
+            correct = int(included[order[:k]].sum() + (~included[order[m - k:]]).sum())
+        else:
+            correct = int((~included[order[m - r:]]).sum())
+        grid.append({"side": side, "guesses": r, "correct": correct, "epsilon_lower_bound": epsilon_lower_bound(m, r, correct, delta, p),
                      "power": epsilon_lower_bound(m, r, r, delta, p)})
     best = max(grid, key=lambda row: row["epsilon_lower_bound"])
     return CanaryAudit(
         epsilon_lower_bound=float(best["epsilon_lower_bound"]), power=float(max(row["power"] for row in grid)),
         delta=float(delta), level=float(level), canaries=m, included=int(included.sum()),
-        guesses=int(best["guesses"]), correct=int(best["correct"]), grid=grid,
+        guesses=int(best["guesses"]), correct=int(best["correct"]), side=str(best["side"]), grid=grid,
     )
