@@ -198,7 +198,7 @@ def test_model_audited_as_loaded_gets_the_loss_attack_only(tmp_path: Path) -> No
     })
     done = run_cli("run", str(config), "-q", cwd=tmp_path)
     check = _membership(tmp_path)
-    assert check["status"] in ("pass", "fail") and list(check["evidence"]["attacks"]) == ["loss"], done.stderr
+    assert check["status"] in ("pass", "fail", "inconclusive") and list(check["evidence"]["attacks"]) == ["loss"], done.stderr
     assert "audited as loaded" in check["message"] and "shadow" not in check["evidence"]
 
 
