@@ -163,7 +163,7 @@ def test_every_other_check_still_runs_and_reports_everywhere(bad_run) -> None:
     for check_id in checks:
         assert check_id in html and check_id in cases
     assert cases["misbehaves.hangs"].find("error") is not None and cases["misbehaves.fine"].find("error") is None
-    assert "ERROR    misbehaves.hangs: CheckTimeout: timed out after 1 s" in done.stdout
+    assert "ERROR        misbehaves.hangs: CheckTimeout: timed out after 1 s" in done.stdout
 
 
 # ---------------------------------------------------------------- the timeout itself

@@ -46,7 +46,7 @@ def test_a_run_gates_on_protected_words(tmp_path: Path) -> None:
     (tmp_path / "guard.yaml").write_text("name: guard\nchecks:\n  keyword_guard.protected_terms: {max: 0.01}\n")
     config = write_config(tmp_path, {
         "model": {"path": "builtin:tiny-bert", "fine_tune": {"epochs": 4, "lr": 5.0e-3, "batch_size": 8}},
-        "data": {"path": "builtin:clinical-triage", "synthetic": {"size": 300, "bias": 0.9, "bias_group": "sex=female"}},
+        "data": {"path": "builtin:clinical-triage", "synthetic": {"size": 400, "bias": 1.0, "bias_group": "sex=female"}},
         "suite": "guard.yaml",
         "output": {"dir": "out", "formats": ["json", "html", "junit"]},
     })
@@ -56,7 +56,10 @@ def test_a_run_gates_on_protected_words(tmp_path: Path) -> None:
     assert check["id"] == "keyword_guard.protected_terms" and check["status"] == "fail"
     flipped, tested = check["evidence"]["flipped"], check["evidence"]["tested"]
     assert check["metrics"][0]["value"] == flipped / tested and flipped > 0
-    assert f"FAIL     keyword_guard.protected_terms: flip_rate = {flipped / tested:.4g} <= 0.01 is false" in done.stdout
+    low, high = check["metrics"][0]["interval"]["low"], check["metrics"][0]["interval"]["high"]
+    assert low > 0.01  # the whole interval is beyond the limit: a fail, not an inconclusive
+    assert (f"FAIL         keyword_guard.protected_terms: the whole interval [{low:.3f}, {high:.3f}] of flip_rate "
+            "misses the limit (at most 0.01)") in done.stdout
     html = (tmp_path / "out/report.html").read_text()
     assert "<del>" in html and "Texts whose prediction depends on protected words" in html
     case = next(c for c in ET.parse(tmp_path / "out/junit.xml").getroot().iter("testcase") if c.get("name") == "keyword_guard.protected_terms")

@@ -141,7 +141,8 @@ def _metric(check: dict[str, Any], name: str) -> Any:
 
 def test_overfit_model_leaks_membership_end_to_end(tmp_path: Path) -> None:
     config = write_config(tmp_path, {
-        "model": {"path": "builtin:tiny-bert", "fine_tune": OVERFIT_TRAINING},
+        # opt-in canaries on a non-DP run: the one-run audit decides the epsilon bound
+        "model": {"path": "builtin:tiny-bert", "fine_tune": {**OVERFIT_TRAINING, "canaries": 200}},
         "data": {"path": "builtin:clinical-triage", "synthetic": {"size": 400}, "split": {"train": 0.35, "validation": 0.3, "test": 0.35}},
         "suite": "privacy",
         "checks": {"privacy.membership_inference": {"max": 0.99, "thresholds": {"tpr_at_1pct_fpr": {"max": 1.0}}, "shadow_models": 2,
@@ -156,7 +157,10 @@ def test_overfit_model_leaks_membership_end_to_end(tmp_path: Path) -> None:
     for name in ("auc", "loss_auc", "lira_auc"):
         auc = _metric(check, name)
         assert auc["value"] > 0.55 and auc["interval"]["low"] > 0.5 and auc["interval"]["method"] == "delong", name
-    assert _metric(check, "epsilon_lower_bound")["value"] > 0.1
+    bound = _metric(check, "epsilon_lower_bound")["value"]
+    assert bound == _metric(check, "canary_epsilon_lower_bound")["value"] > 0.1  # an overfit model leaks its canaries
+    assert bound <= _metric(check, "canary_audit_power")["value"]
+    assert _metric(check, "split_audit_power")["value"] > 0  # the split audit states its power too
     assert _metric(check, "claimed_epsilon")["value"] is None and "no claimed epsilon" in check["message"]
     # 140 non-members: 1% FPR is resolvable, 0.1% is not, and the metric says so instead of a number
     assert _metric(check, "tpr_at_1pct_fpr")["interval"]["method"] == "clopper-pearson"

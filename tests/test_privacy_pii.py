@@ -229,8 +229,12 @@ def test_pii_check_through_the_cli(tmp_path: Path) -> None:
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "Personal data found" in report and "[EMAIL]" in report and "[MRN]" in report
     (attack,) = [c for c in result["checks"] if c["id"] == "robustness.attack_success_rate"]
-    shown = " ".join(e["original"] for e in attack["evidence"]["successes"])
-    assert attack["evidence"]["successes"] and "[" in shown  # attack examples with PII were kept, masked
+    (counterfactual,) = [c for c in result["checks"] if c["id"] == "fairness.counterfactual"]
+    assert attack["evidence"]["successes"]
+    shown = [e["original"] for e in attack["evidence"]["successes"]]
+    shown += [e[key] for a in counterfactual["evidence"]["attributes"] for e in a.get("worst", []) for key in ("original", "swapped")]
+    # which examples the attack flips depends on the model; across both checks some shown text held PII, kept masked
+    assert any(re.search(r"\[(NAME|EMAIL|PHONE|MRN)\]", text) for text in shown)
     raw = {frame["text"][i][s:e] for i in range(size) for spans in planted_values(frame["text"][i]).values() for s, e in spans}
     assert len(raw) > 50
     for name in ("results.json", "report.html", "summary.md", "junit.xml"):

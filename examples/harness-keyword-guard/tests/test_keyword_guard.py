@@ -12,11 +12,11 @@ import pytest
 import harness_keyword_guard as guard
 from harness_keyword_guard import ProtectedTerms, ProtectedTermsOptions
 
-#: Urgent notes about women mislabelled 90% of the time: a tiny BERT fine-tuned on them
-#: learns to lean on identity words, so the guard has something to find.
+#: Every urgent note about a woman mislabelled: a tiny BERT fine-tuned on them learns to
+#: lean on identity words, so the guard has something to find (21 of 71 texts flip).
 BIASED: dict[str, Any] = {
     "model": {"fine_tune": {"epochs": 4, "lr": 5e-3, "batch_size": 8}},
-    "data": {"synthetic": {"size": 300, "bias": 0.9, "bias_group": "sex=female"}},
+    "data": {"synthetic": {"size": 400, "bias": 1.0, "bias_group": "sex=female"}},
 }
 
 
