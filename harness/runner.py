@@ -25,11 +25,6 @@ from harness.plugins import PluginHost, get_host
 from harness.results import AuditResult, CheckResult
 
 RESULTS_FILE = "results.json"
-#: Per-example probabilities are stored unrounded (``None``: full float repr; JSON
-#: round-trips Python floats exactly), so every metric recomputed from results.json
-#: equals the reported one to the last bit. Rounding to 6 digits moved ROC-AUC by
-#: up to 7e-5 through ties it created (issue 12).
-PREDICTION_DIGITS = None
 TRAINING_FILE = "training.json"
 
 
@@ -333,7 +328,9 @@ class Run:
             "ids": [str(i) for i in split.ids],
             "labels": [int(v) for v in split.labels],
             "predictions": [int(v) for v in probs.argmax(axis=1)] if len(split) else [],
-            # exactly the values the checks computed on (float32 -> float64 is exact)
+            # exactly the values the checks computed on, unrounded (float32 -> float64 is exact and JSON
+            # round-trips Python floats), so every metric recomputed from results.json equals the reported
+            # one to the last bit; rounding to 6 digits had moved ROC-AUC by up to 7e-5 through the ties it made
             "scores": [[float(v) for v in row] for row in probs],
         }
 
