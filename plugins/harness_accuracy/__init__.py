@@ -49,7 +49,8 @@ def accuracy_report(ctx: "RunContext", options: AccuracyOptions) -> "AccuracyRep
 
     data = ctx.require_data()
     split_name = options.split or data.eval_split
-    key = ("harness_accuracy.report", split_name, options.n_boot, options.level, options.n_bins)
+    # the weights too: a result is only reused for the model it was computed on
+    key = ("harness_accuracy.report", ctx.require_predictor().handle.weights_sha256, split_name, options.n_boot, options.level, options.n_bins)
     if key not in ctx.extra:
         split = data.get(split_name)
         if split is None:

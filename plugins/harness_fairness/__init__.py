@@ -70,7 +70,7 @@ def fairness_analysis(ctx: "RunContext", options: FairnessOptions) -> FairnessAn
     from harness_fairness import metrics as fm
 
     data = ctx.require_data()
-    key = ("harness_fairness.analysis", tuple(options.attributes or ()), options.min_group_size, options.group_interval,
+    key = ("harness_fairness.analysis", ctx.require_predictor().handle.weights_sha256, tuple(options.attributes or ()), options.min_group_size, options.group_interval,
            options.group_n_boot, options.level, options.intersections)
     if key in ctx.extra:
         return ctx.extra[key]
