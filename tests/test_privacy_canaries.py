@@ -141,3 +141,25 @@ def test_one_sided_guesser_counts_only_low_scores() -> None:
     assert all(row["correct"] == row["guesses"] for row in low)
     assert result.side == "low" and result.epsilon_lower_bound > max(row["epsilon_lower_bound"] for row in result.grid if row["side"] == "both")
     assert len(result.grid) == len(cm.guessers(m)) == 5 and result.power == pytest.approx(cm.power(m, 1e-5))
+
+
+def test_a_mechanism_weaker_than_its_claim_is_caught_and_a_sound_one_is_not() -> None:
+    """Broken DP in the abstract: a mechanism that claims epsilon 0.5 but, with its noise turned
+    down, behaves like randomised response at epsilon 4 on membership. The audit's bound rises
+    above the claim (caught); the honest epsilon-0.5 mechanism stays below it on the same canaries.
+
+    (End to end, the built-in tiny BERT trained with its DP noise divided by 100 learns nothing
+    at the claims this audit can refute, so it leaks nothing to catch: see the issue-12 note.)
+    """
+    rng = np.random.default_rng(1)
+    m, claim = 400, 0.5
+    included = rng.random(m) < 0.5
+
+    def randomised_response(eps: float) -> np.ndarray:
+        keep = rng.random(m) < math.exp(eps) / (1 + math.exp(eps))
+        return np.where(keep == included, 1.0, -1.0) + rng.normal(0, 0.01, m)
+
+    broken = cm.audit(randomised_response(4.0), included, delta=1e-5)
+    sound = cm.audit(randomised_response(claim), included, delta=1e-5)
+    assert broken.power > claim and broken.epsilon_lower_bound > claim
+    assert sound.epsilon_lower_bound <= claim
