@@ -249,7 +249,16 @@ def _first_sentence(text: str) -> str:
 
 
 #: A coverage line quotes at most this much of each reason (the check's own message has the rest).
-REASON_CHARS = 160
+REASON_CHARS = 120
+
+
+def _reason(check: "CheckResult") -> str:
+    """Why a gated check decided nothing, in a few words: the straddled limit, else the message's first sentence."""
+    for outcome in check.thresholds:
+        if outcome.outcome == "inconclusive" and outcome.interval is not None:
+            low, high = outcome.interval
+            return f"interval [{_short(low)}, {_short(high)}] contains {outcome.bound:g}"
+    return _first_sentence(check.message)
 
 
 @dataclass(frozen=True)
@@ -272,7 +281,7 @@ class Coverage:
     @classmethod
     def of(cls, checks: "tuple[CheckResult, ...] | list[CheckResult]") -> "Coverage":
         gated = [c for c in checks if c.gated]
-        undecided = tuple((c.id, c.status, _first_sentence(c.message)) for c in gated if c.status in UNDECIDED)
+        undecided = tuple((c.id, c.status, _reason(c)) for c in gated if c.status in UNDECIDED)
         informational = [c for c in checks if not c.gated]
         return cls(
             gated=len(gated),
