@@ -203,7 +203,8 @@ class MembershipInference(Check):
         best = summaries[strongest]
         claimed = _finite(dp["epsilon"]) if dp else None
         metrics = [
-            Metric("auc", best["auc"], _interval(best["auc_interval"]), f"ROC AUC of the strongest attack ({strongest})"),
+            # n: members (= non-members) attacked, so an inconclusive AUC gate says how many would decide it
+            Metric("auc", best["auc"], _interval(best["auc_interval"]), f"ROC AUC of the strongest attack ({strongest})", n=n),
             Metric("balanced_accuracy", best["balanced_accuracy"], _interval(best["balanced_accuracy_interval"]),
                    f"best-threshold balanced accuracy of {strongest} (threshold chosen on the same data: optimistic)"),
             Metric("tpr_at_1pct_fpr", at_1["tpr"], _interval(at_1["interval"]), at_1["note"] or "largest TPR with FPR <= 1%, strongest attack"),
