@@ -67,8 +67,6 @@ GUESS_FRACTIONS: tuple[float, ...] = (0.1, 0.3, 1.0)
 #: that memorises fits every planted canary's random label, so a very low score marks a canary it never saw,
 #: while a high score is ambiguous (an unseen canary's label is matched by chance half the time)
 LOW_GUESS_FRACTIONS: tuple[float, ...] = (0.1, 0.2)
-#: source of shadow models' training bundles (shadow.py): they are trained without canaries
-SHADOW_SOURCE_PREFIX = "membership-inference shadow"
 METHOD = (
     "one-run audit (Steinke, Nasr and Jagielski 2023): m canaries each included with probability 1/2 (from the seed); "
     "score phi = log(p_y / (1 - p_y)) of the canary's random label; guesses (a grid fixed in advance): the k highest "

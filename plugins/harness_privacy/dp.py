@@ -112,9 +112,9 @@ def auto_delta(n_train: int) -> float:
 
 def _plant_canaries(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig", ctx: "RunContext", dp_on: bool) -> "tuple[DatasetBundle, dict[str, Any] | None]":
     """The training data with the audit's canaries planted (target runs only), and their provenance record."""
-    from harness_privacy import canaries
+    from harness_privacy import canaries, shadow
 
-    if data.source.startswith(canaries.SHADOW_SOURCE_PREFIX):  # shadow models and the non-DP twin: no canaries
+    if data.source.startswith(shadow.SOURCE_PREFIX):  # shadow models and the non-DP twin: no canaries
         return data, None
     options = canaries.canary_options(spec, dp=dp_on)
     if options is None:

@@ -25,6 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+#: ``DatasetBundle.source`` of every bundle a shadow model (or the non-DP twin) trains on: the
+#: privacy plugin's ``harness_train`` hook reads it to plant no canaries into reference models.
+SOURCE_PREFIX = "membership-inference shadow"
+
 if TYPE_CHECKING:
     from harness.config import AuditConfig
     from harness.data import Split
@@ -168,7 +172,7 @@ def train_shadow(job: ShadowJob) -> ShadowOutcome:
     device = torch.device(job.device)
     bundle = DatasetBundle(
         splits={"train": job.train, "validation": job.validation}, label_names=job.label_names,
-        sensitive_columns=(), source=f"membership-inference shadow {job.index}", eval_split="validation",
+        sensitive_columns=(), source=f"{SOURCE_PREFIX} {job.index}", eval_split="validation",
     )
     folder = Path(job.scratch_dir) / f"shadow-{job.index:03d}-{shadow_key(job)[:16]}"
     folder.mkdir(parents=True, exist_ok=True)
