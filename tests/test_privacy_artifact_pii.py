@@ -224,3 +224,18 @@ def test_cli_run_passes_on_the_builtin_model(tmp_path):
     assert not [t for t in saved if token_pii_kind(t)]
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Personal data in the released model files" in html and "training texts, personal data redacted" in html
+
+
+def test_a_folder_with_nothing_readable_is_inconclusive_not_clean(tmp_path: Path) -> None:
+    """No file could be read: the check must not report 'no personal data'."""
+    from harness_privacy.artifact_pii import ArtifactPiiCheck, ArtifactPiiOptions
+
+    from harness.context import RunContext
+    from harness.config import AuditConfig
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "weights.bin").write_bytes(b"\x00\x01\x02" * 100)
+    ctx = RunContext(config=AuditConfig(), seed=0, output_dir=tmp_path / "out", scratch_dir=tmp_path / "scratch", base_dir=tmp_path)
+    result = ArtifactPiiCheck().run(ctx, ArtifactPiiOptions(path=str(folder)))
+    assert result.status == "inconclusive" and "no released file could be scanned" in result.message

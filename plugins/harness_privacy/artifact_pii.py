@@ -54,7 +54,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal
 
 from pydantic import Field
 
@@ -223,6 +223,17 @@ def _safetensors_metadata(path: Path) -> Iterator[tuple[str, str]]:
 # ------------------------------------------------------------------ the scan
 
 
+def _scan_tokens(rel: str, tokens: "Iterable[tuple[str, str]]", scan: "ArtifactScan", token_kind: "Callable[[str], str | None]") -> int:
+    """Check each ``(where, token)`` alone with ``token_kind``; record findings in ``scan``, return the count read."""
+    count = 0
+    for where, token in tokens:
+        count += 1
+        kind = token_kind(token)
+        if kind:
+            scan.findings.append(Finding(rel, where, kind, token))
+    return count
+
+
 def scan_folder(
     folder: Path,
     names: Iterable[str] = (),
@@ -250,13 +261,7 @@ def scan_folder(
         before = len(scan.findings)
         try:
             if path.name in TOKEN_FILES:
-                count = 0
-                for where, token in _file_tokens(path):
-                    count += 1
-                    kind = token_kind(token)
-                    if kind:
-                        scan.findings.append(Finding(rel, where, kind, token))
-                entry["scanned"] = f"{count} tokens"
+                entry["scanned"] = f"{_scan_tokens(rel, _file_tokens(path), scan, token_kind)} tokens"
                 if path.name == "tokenizer.json":
                     # added tokens and special tokens can also be sentences: scan them as text too
                     for where, piece in _tokenizer_json_tokens(json.loads(path.read_text(encoding="utf-8", errors="replace"))):
@@ -269,13 +274,7 @@ def scan_folder(
                 if pieces is None:
                     entry["scanned"] = "no: not a SentencePiece model, or sentencepiece is not installed"
                     continue
-                count = 0
-                for where, token in pieces:
-                    count += 1
-                    kind = token_kind(token)
-                    if kind:
-                        scan.findings.append(Finding(rel, where, kind, token))
-                entry["scanned"] = f"{count} tokens"
+                entry["scanned"] = f"{_scan_tokens(rel, pieces, scan, token_kind)} tokens"
             elif path.suffix == ".safetensors":
                 for where, piece in _safetensors_metadata(path):
                     scan.findings.extend(
@@ -376,8 +375,12 @@ class ArtifactPiiCheck(Check):
             "configured_names": len(names),
             "vocabulary": vocabulary,
         }
+        read = [f for f in scan.files if not str(f.get("scanned", "no")).startswith("no")]
+        if not read:  # a clean result over nothing read is no evidence: say so, never pass
+            return self.result(metrics=metrics, evidence=evidence, status="inconclusive",
+                               message=f"no released file could be scanned ({what}: {len(scan.files)} file(s), none readable as tokens or text)")
         if not distinct:
-            message = f"no personal data in {len(scan.files)} released file(s) ({what})"
+            message = f"no personal data in {len(read)} released file(s) ({what})"
         else:
             kinds = ", ".join(f"{k} {by_kind[k]}" for k in ALL_KINDS if by_kind[k])
             files = ", ".join(mask_text(f) for f in sorted(occurrences))

@@ -262,7 +262,7 @@ def run_attack(
         indices = sample[start : start + CHUNK_SIZE]
         pairs = [(str(texts[i]), labels[i]) for i in indices]
         path = None
-        if directory is not None and identity is not None:
+        if directory is not None:  # set only when the model has an identity to key checkpoints by
             path = directory / f"chunk-{chunk:05d}-{chunk_key(identity, chunk, pairs)[:32]}.json"
             if path.is_file():
                 try:
