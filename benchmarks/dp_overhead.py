@@ -46,9 +46,9 @@ TARGET = 3.0
 
 
 def _load(model: str, n: int, seed: int) -> tuple[Any, Any]:
-    from harness.config import DataConfig, ModelConfig
-    from harness.data import load_dataset
-    from harness.models import choose_device, load_model
+    from harness.config.settings import DataConfig, ModelConfig
+    from harness.ml.data import load_dataset
+    from harness.ml.models import choose_device, load_model
 
     size = max(40, int(n / 0.6) + 2)
     bundle = load_dataset(DataConfig(path="builtin:clinical-triage", synthetic={"size": size}), seed=seed, base_dir=ROOT)
@@ -76,7 +76,7 @@ def _padding(handle: Any, bundle: Any, batch_size: int, max_length: int) -> tupl
     """Padded / real tokens for length-grouped batches and for random (Poisson-like) batches."""
     import numpy as np
 
-    from harness.training import length_grouped_batches
+    from harness.ml.training import length_grouped_batches
 
     lengths = [len(ids) for ids in handle.tokenizer(list(bundle.splits["train"].texts), truncation=True, max_length=max_length)["input_ids"]]
     rng = np.random.default_rng(0)
@@ -106,8 +106,8 @@ def main() -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from harness.config import FineTuneConfig
-    from harness.training import fine_tune
+    from harness.config.settings import FineTuneConfig
+    from harness.ml.training import fine_tune
     from harness_privacy.dp_training import DPSettings, dp_fine_tune
 
     handle, bundle = _load(args.model, args.n, seed=0)

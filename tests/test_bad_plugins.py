@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from conftest import offline_env, run_cli, write_config
-from harness.checks import CheckRegistry
+from harness.plugin.checks import CheckRegistry
 from harness.errors import ConfigError
-from harness.executor import CheckTimeout, call_with_timeout
-from harness.plan import DEFAULT_TIMEOUT_S, build_plan
+from harness.run.executor import CheckTimeout, call_with_timeout
+from harness.config.plan import DEFAULT_TIMEOUT_S, build_plan
 from test_plugins import Throwaway, _fake_distribution
 
 MISBEHAVES = """
@@ -63,7 +63,6 @@ MISBEHAVES = """
 
 REGISTERS_BADLY = """
     from harness import hookimpl
-
     @hookimpl
     def harness_register_checks(register):
         raise KeyError("no such table")
@@ -186,8 +185,8 @@ def test_call_with_timeout_returns_reraises_and_gives_up() -> None:
 
 @pytest.mark.parametrize("value", ["soon", 0, -1, True])
 def test_a_bad_timeout_is_a_config_error_naming_the_key(value: object, tmp_path: Path) -> None:
-    from harness.config import parse_config
-    from harness.checks import RegisteredCheck
+    from harness.config.settings import parse_config
+    from harness.plugin.checks import RegisteredCheck
 
     registry = CheckRegistry({Throwaway.id: RegisteredCheck(Throwaway, "p")})
     (tmp_path / "s.yaml").write_text("name: s\nchecks: {}\n")
@@ -197,8 +196,8 @@ def test_a_bad_timeout_is_a_config_error_naming_the_key(value: object, tmp_path:
 
 
 def test_timeout_defaults_to_generous_and_null_means_none(tmp_path: Path) -> None:
-    from harness.config import parse_config
-    from harness.checks import RegisteredCheck
+    from harness.config.settings import parse_config
+    from harness.plugin.checks import RegisteredCheck
 
     registry = CheckRegistry({Throwaway.id: RegisteredCheck(Throwaway, "p")})
     (tmp_path / "s.yaml").write_text("name: s\nchecks: {}\n")
@@ -215,7 +214,7 @@ def test_the_test_helper_refuses_a_bad_plugin_and_leaves_the_host_clean() -> Non
     import types
 
     from harness import hookimpl
-    from harness.plugins import build_host
+    from harness.plugin.manager import build_host
     from harness.testing import PluginLoadError, registered
 
     host = build_host()

@@ -134,7 +134,7 @@ def test_github_workflow_passes_a_copy_of_the_baseline(baseline: Path, tmp_path:
     assert "Comparison with the baseline" in summary and "No significant regression" in summary
     results = json.loads((workspace / "audit-report" / "results.json").read_text(encoding="utf-8"))
     assert results["comparison"]["paired"] is True and results["comparison"]["regressions"] == []
-    jsonschema.validate(results, json.loads((ROOT / "harness" / "schema" / "results.schema.json").read_text(encoding="utf-8")))
+    jsonschema.validate(results, json.loads((ROOT / "harness" / "results" / "schema" / "results.schema.json").read_text(encoding="utf-8")))
     for name in ("report.html", "junit.xml"):  # what the upload steps publish
         assert (workspace / "audit-report" / name).is_file()
 

@@ -18,8 +18,7 @@ import pytest
 import yaml
 
 from conftest import run_cli, write_config
-from harness import paired_stats as ps
-
+from harness.stats import paired as ps
 DATA = {"path": "builtin:clinical-triage", "synthetic": {"size": 300}}
 SUITE = {"name": "cmp", "checks": {"accuracy.accuracy": {"min": 0.7, "n_boot": 200}, "accuracy.macro_f1": {"n_boot": 200}}}
 
@@ -153,7 +152,7 @@ def test_results_keep_compact_per_example_predictions_valid_against_the_schema(r
     import jsonschema
 
     results = _load(runs["base"])
-    schema = json.loads((Path(__file__).resolve().parents[1] / "harness" / "schema" / "results.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((Path(__file__).resolve().parents[1] / "harness" / "results" / "schema" / "results.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(results, schema)
     block = results["predictions"]
     split = results["provenance"]["data"]["splits"]["test"]
@@ -256,11 +255,11 @@ def test_comparison_renders_escaped_in_html_markdown_and_junit(runs: dict[str, P
     """Values in a comparison come from results files: a hostile model name stays text everywhere."""
     import xml.etree.ElementTree as ET
 
-    from harness.compare import compare
-    from harness.junit import render_junit
-    from harness.markdown import render_markdown
-    from harness.report import render_html
-    from harness.results import AuditResult
+    from harness.compare.policy import compare
+    from harness.outputs.junit import render_junit
+    from harness.outputs.markdown import render_markdown
+    from harness.outputs.html import render_html
+    from harness.results.types import AuditResult
 
     hostile = "<script>alert(1)</script> [x](http://evil) @team"
     baseline = _load(runs["base"])

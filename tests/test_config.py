@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks import Threshold
-from harness.config import AuditConfig, load_config, parse_config
+from harness.plugin.checks import Threshold
+from harness.config.settings import AuditConfig, load_config, parse_config
 from harness.errors import ConfigError
-from harness.gate import apply_thresholds, verdict
-from harness.plan import build_plan
-from harness.plugins import get_host
-from harness.results import CheckResult, Metric
+from harness.run.gate import apply_thresholds, verdict
+from harness.config.plan import build_plan
+from harness.plugin.manager import get_host
+from harness.results.types import CheckResult, Metric
 
 
 def test_defaults_audit_the_builtin_model_with_training() -> None:
@@ -93,8 +93,8 @@ def test_suite_given_as_a_path_relative_to_the_config(tmp_path: Path) -> None:
 
 
 def _planned(thresholds: dict[str, Threshold], gated: bool = True):  # type: ignore[no-untyped-def]
-    from harness.checks import Check, CheckOptions
-    from harness.plan import PlannedCheck
+    from harness.plugin.checks import Check, CheckOptions
+    from harness.config.plan import PlannedCheck
 
     return PlannedCheck("x.y", Check, "p", CheckOptions(), thresholds, gated)
 

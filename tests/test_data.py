@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.config import DataConfig, SplitConfig, SplitFiles, SyntheticConfig
-from harness.data import load_dataset, stratified_split
+from harness.config.settings import DataConfig, SplitConfig, SplitFiles, SyntheticConfig
+from harness.ml.data import load_dataset, stratified_split
 
 
 def _frame(n: int = 60) -> pd.DataFrame:

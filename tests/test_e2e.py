@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SMOKE_CONFIG, SmokeRun, run_cli, write_config
 
-SCHEMA = Path(__file__).resolve().parent.parent / "harness" / "schema" / "results.schema.json"
+SCHEMA = Path(__file__).resolve().parent.parent / "harness" / "results" / "schema" / "results.schema.json"
 
 
 def test_smoke_run_writes_complete_valid_results(smoke_run: SmokeRun) -> None:
@@ -49,9 +49,9 @@ def test_saved_model_has_card_and_reproduces_the_reported_accuracy(smoke_run: Sm
     from sklearn.metrics import accuracy_score
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from harness.config import DataConfig, SyntheticConfig
-    from harness.data import load_dataset
-    from harness.models import state_dict_sha256
+    from harness.config.settings import DataConfig, SyntheticConfig
+    from harness.ml.data import load_dataset
+    from harness.ml.models import state_dict_sha256
 
     folder = smoke_run.output / "model"
     assert "Fine-tuned from `builtin:tiny-bert`" in (folder / "README.md").read_text()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from harness.synthetic import FIRST_NAMES, SURNAMES, SyntheticSpec, generate_clinical_triage
+from harness.ml.builtin_data import FIRST_NAMES, SURNAMES, SyntheticSpec, generate_clinical_triage
 from harness_fairness.counterfactual import AttributeFlipStats, Variant, flip_statistics, make_variants
 from harness_fairness.terms import AGE_SWAP, DEFAULT_SWAPS, NAME_SWAPS, merge_swaps
 

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.stats import newcombe_interval, wilson_interval
+from harness.stats.intervals import newcombe_interval, wilson_interval
 from harness_fairness.metrics import (
     DISPARITY_INTERVAL_METHODS,
     DISPARITY_NAMES,

@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from conftest import run_cli, write_config
-from harness.compare import RegressionPolicy, policy_from_gate
-from harness.config import parse_config
+from harness.compare.policy import RegressionPolicy, policy_from_gate
+from harness.config.settings import parse_config
 from harness.errors import ConfigError
-from harness.gate import verdict
-from harness.results import CheckResult
+from harness.run.gate import verdict
+from harness.results.types import CheckResult
 
 
 def _check(status: str, gated: bool = True) -> CheckResult:

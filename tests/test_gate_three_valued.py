@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from harness.checks import Check, Threshold
-from harness.gate import apply_thresholds, compare, examples_needed, verdict
-from harness.plan import PlannedCheck
-from harness.results import AuditResult, CheckResult, Coverage, Metric, ThresholdOutcome
-from harness.stats import Interval
+from harness.plugin.checks import Check, Threshold
+from harness.run.gate import apply_thresholds, compare, examples_needed, verdict
+from harness.config.plan import PlannedCheck
+from harness.results.types import AuditResult, CheckResult, Coverage, Metric, ThresholdOutcome
+from harness.stats.intervals import Interval
 
 
 def _planned(thresholds: dict[str, Threshold], gate_on: str = "interval", gated: bool = True) -> PlannedCheck:
@@ -139,7 +139,7 @@ def test_method_notes_describe_every_built_in_interval_method() -> None:
     from harness_accuracy.metrics import INTERVAL_METHODS as ACCURACY
     from harness_fairness.metrics import DISPARITY_INTERVAL_METHODS, GROUP_INTERVAL_METHODS
 
-    from harness.report_view import describe_method, method_notes
+    from harness.outputs.html_view import describe_method, method_notes
 
     fallback = describe_method("no such method")
     methods = {*ACCURACY.values(), *DISPARITY_INTERVAL_METHODS.values(), *GROUP_INTERVAL_METHODS.values(),

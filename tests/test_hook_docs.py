@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import run_cli
-from harness import Check, Metric, hookimpl, hookspecs
-from harness.docs import BEGIN, END, hook_docs, render_reference, update_document
+from harness import Check, Metric, hookimpl
+from harness.plugin import hookspecs
+from harness.cli.docs import BEGIN, END, hook_docs, render_reference, update_document
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = sorted(name for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "harness_spec"))
@@ -72,7 +73,7 @@ class Recorder:
 
     @hookimpl
     def harness_report_sections(self, result, env):  # type: ignore[no-untyped-def]
-        from harness.report import ReportSection
+        from harness.plugin.sections import ReportSection
 
         self.calls.append(("harness_report_sections", env.autoescape))
         return [ReportSection("Recorder section", "recorder/probe.html", {"note": "<b>escaped</b>"}, str(self.templates), check=Probe.id)]
@@ -91,8 +92,9 @@ class Recorder:
 
 
 def test_every_hook_is_called_in_a_real_run_with_what_its_docstring_promises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness import cli, plugins
-    from harness.plugins import build_host
+    from harness.cli import main as cli
+    from harness.plugin import manager as plugins
+    from harness.plugin.manager import build_host
     from harness.testing import registered, run_checks
 
     (tmp_path / "tpl/recorder").mkdir(parents=True)

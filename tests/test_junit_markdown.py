@@ -15,11 +15,11 @@ import pytest
 from junitparser import Error, Failure, JUnitXml, Properties, Skipped
 
 from conftest import SMOKE_CONFIG, run_cli, write_config
-from harness.junit import render_junit
-from harness.markdown import render_markdown
-from harness.report import normalized
-from harness.results import AuditResult, CheckResult, Metric, ThresholdOutcome
-from harness.stats import Interval
+from harness.outputs.junit import render_junit
+from harness.outputs.markdown import render_markdown
+from harness.outputs.html import normalized
+from harness.results.types import AuditResult, CheckResult, Metric, ThresholdOutcome
+from harness.stats.intervals import Interval
 
 SHA = "22aa39722ea74f4e102988496eac64e1843f6ee92ecd15c3494584e7010ab255"
 HOSTILE = 'a|b `tick` [x](http://evil) <img src=x onerror=alert(1)> <script>alert("x")</script> ]]> \'q\' "dq" &amp; NUL\x00 bel\x07 esc\x1b \ufffe rtl\u202eevil\u2066iso\u2069 line1\nline2 @octocat www.evil.com'

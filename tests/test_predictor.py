@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from harness.models import ModelHandle, build_tiny_bert
-from harness.predict import Predictor
-from harness.synthetic import SyntheticSpec, generate_clinical_triage
+from harness.ml.models import ModelHandle, build_tiny_bert
+from harness.ml.predict import Predictor
+from harness.ml.builtin_data import SyntheticSpec, generate_clinical_triage
 
 
 @pytest.fixture(scope="module")

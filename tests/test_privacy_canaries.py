@@ -70,9 +70,9 @@ def test_audit_on_simulated_scores() -> None:
 
 
 def test_canaries_are_reproducible_and_planted_only_in_the_training_copy() -> None:
-    from harness.config import DataConfig
-    from harness.data import load_dataset
-    from harness.models import build_tiny_bert
+    from harness.config.settings import DataConfig
+    from harness.ml.data import load_dataset
+    from harness.ml.models import build_tiny_bert
 
     data = load_dataset(DataConfig(path="builtin:clinical-triage", synthetic={"size": 60}), seed=0, base_dir=Path.cwd())
     _, tokenizer = build_tiny_bert(data.splits["train"].texts, data.label_names, seed=0)
@@ -92,7 +92,7 @@ def test_canaries_are_reproducible_and_planted_only_in_the_training_copy() -> No
 
 
 def test_canary_options() -> None:
-    from harness.config import ModelConfig
+    from harness.config.settings import ModelConfig
     from harness.errors import ConfigError
 
     def options(value: Any, dp: bool) -> Any:

@@ -48,7 +48,7 @@ def _metric(check: dict[str, Any], name: str) -> Any:
 
 
 def _options(dp: Any, **fine_tune: Any) -> Any:
-    from harness.config import ModelConfig
+    from harness.config.settings import ModelConfig
     from harness_privacy.dp import dp_options
 
     return dp_options(ModelConfig(path="builtin:tiny-bert", fine_tune={"epochs": 1, "dp": dp, **fine_tune}))
@@ -79,7 +79,7 @@ def test_valid_options_and_no_dp() -> None:
     options = _options({"target_epsilon": 3, "delta": 1e-5, "accountant": "rdp", "grad_sample_mode": "hooks"})
     assert (options.target_epsilon, options.delta, options.accountant, options.grad_sample_mode) == (3, 1e-5, "rdp", "hooks")
     assert _options({"target_epsilon": 3, "delta": "1e-5"}).delta == 1e-5  # YAML reads 1e-5 as a string
-    from harness.config import ModelConfig
+    from harness.config.settings import ModelConfig
     from harness_privacy.dp import dp_options
 
     assert dp_options(ModelConfig(path="builtin:tiny-bert", fine_tune={"epochs": 1})) is None
@@ -173,8 +173,8 @@ def test_model_trained_without_dp_has_no_formal_guarantee_and_fails_the_bound(tm
 
 
 def _small_bundle(size: int) -> Any:
-    from harness.config import DataConfig
-    from harness.data import load_dataset
+    from harness.config.settings import DataConfig
+    from harness.ml.data import load_dataset
 
     return load_dataset(DataConfig(path="builtin:clinical-triage", synthetic={"size": size}), seed=0, base_dir=Path.cwd())
 
@@ -185,8 +185,8 @@ def test_empty_poisson_batches_are_noise_steps_and_rdp_matches_opacus(mode: str)
     import torch
     from opacus.accountants import RDPAccountant
 
-    from harness.config import FineTuneConfig
-    from harness.models import ModelHandle, build_tiny_bert
+    from harness.config.settings import FineTuneConfig
+    from harness.ml.models import ModelHandle, build_tiny_bert
     from harness_privacy.dp_training import DPSettings, dp_fine_tune
 
     data = _small_bundle(60)
@@ -214,8 +214,8 @@ def test_empty_poisson_batches_are_noise_steps_and_rdp_matches_opacus(mode: str)
 def test_ghost_failure_falls_back_to_hooks_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from harness.config import FineTuneConfig
-    from harness.models import ModelHandle, build_tiny_bert
+    from harness.config.settings import FineTuneConfig
+    from harness.ml.models import ModelHandle, build_tiny_bert
     from harness_privacy import dp_training
 
     real = dp_training._make_private

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import run_cli, write_config
-from harness.stats import clopper_pearson_interval
+from harness.stats.intervals import clopper_pearson_interval
 from harness_privacy import mia_metrics as mm
 from harness_privacy import shadow
 
@@ -169,7 +169,7 @@ def test_overfit_model_leaks_membership_end_to_end(tmp_path: Path) -> None:
     half = shadows["population_size"] // 2
     assert shadows["population_split"] == "validation" and shadows["population_size"] > 100
     assert shadows["shadow_models"] == 2 and shadows["train_examples_each"] == [half, half] and shadows["variance"] == "global"
-    assert shadows["method"].startswith("harness.training")  # trained the target's way, by the core loop (no DP asked)
+    assert shadows["method"].startswith("harness.ml.training")  # trained the target's way, by the core loop (no DP asked)
     assert len(check["evidence"]["exposed_examples"]) == 5
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Auditing the privacy guarantee" in html and "Most exposed training examples" in html and "<svg" in html
@@ -189,8 +189,8 @@ def test_attack_choice_follows_how_the_model_was_trained() -> None:
 
 
 def test_model_audited_as_loaded_gets_the_loss_attack_only(tmp_path: Path) -> None:
-    from harness.models import build_tiny_bert
-    from harness.synthetic import LABELS, SyntheticSpec, generate_clinical_triage
+    from harness.ml.models import build_tiny_bert
+    from harness.ml.builtin_data import LABELS, SyntheticSpec, generate_clinical_triage
 
     frame = generate_clinical_triage(SyntheticSpec(size=120))
     model, tokenizer = build_tiny_bert(frame["text"].tolist(), LABELS, seed=0)
@@ -211,15 +211,14 @@ def test_a_broken_dp_claim_fails_the_audit(tmp_path: Path) -> None:
     import types
 
     from harness import hookimpl
-    from harness.config import load_config
-    from harness.plugins import build_host
-    from harness.runner import Run
+    from harness.config.settings import load_config
+    from harness.plugin.manager import build_host
+    from harness.run.runner import Run
 
     def harness_train(model: Any, data: Any, spec: Any, ctx: Any) -> Any:
         import dataclasses
 
-        from harness import training
-
+        from harness.ml import training
         report = training.fine_tune(model, data, spec.fine_tune, seed=ctx.seed, progress=False)
         return dataclasses.replace(report, extra={"dp": {"epsilon": 0.05, "delta": 1e-5, "accountant": "made up", "noise_multiplier": 5.0,
                                                          "sample_rate": 0.01, "steps": 10}})
@@ -276,7 +275,7 @@ def test_exposed_examples_are_masked_by_the_pii_scanner() -> None:
 def test_report_partial_shows_the_canary_audit_and_its_power() -> None:
     """The membership partial: canary count, planted, bound and power, the split audit's power, and the
     plain sentence when the claim is above the power; everything escaped (autoescape)."""
-    from harness.report import make_environment
+    from harness.outputs.html import make_environment
     from harness_privacy import canaries as cm
     from harness_privacy.membership import TEMPLATES
 

@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
-from harness.synthetic import FIRST_NAMES, SURNAMES, SyntheticSpec, generate_clinical_triage
+from harness.ml.builtin_data import FIRST_NAMES, SURNAMES, SyntheticSpec, generate_clinical_triage
 from harness_privacy.anonymize import anonymize_file
 from harness_privacy.pii import PiiOptions, scan_texts
-from harness.pii import ALL_KINDS, find_pii, iban_valid, luhn_valid, mask_text, ssn_valid
+from harness.text.pii import ALL_KINDS, find_pii, iban_valid, luhn_valid, mask_text, ssn_valid
 
 from conftest import offline_env, run_cli, write_config
 

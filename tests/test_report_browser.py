@@ -280,7 +280,7 @@ def test_pdf_without_chromium_is_a_usage_error(smoke_run: SmokeRun, tmp_path: Pa
 )
 def test_pdf_chromium_failures_are_usage_errors(script: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from harness.errors import UsageError
-    from harness.pdf import print_pdf
+    from harness.outputs.pdf import print_pdf
 
     _stand_in(tmp_path / "bin", "chromium", script)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin")
@@ -299,7 +299,7 @@ def test_pdf_chromium_failures_are_usage_errors(script: str, expected: str, tmp_
 
 @needs_chromium
 def test_print_pdf_directly_writes_a_pdf(tmp_path: Path) -> None:
-    from harness.pdf import print_pdf
+    from harness.outputs.pdf import print_pdf
 
     html = tmp_path / "page.html"
     html.write_text("<!doctype html><meta charset=utf-8><title>t</title><h2>Only section</h2><p>Verdict: PASS</p>", encoding="utf-8")
@@ -313,19 +313,19 @@ def test_print_pdf_directly_writes_a_pdf(tmp_path: Path) -> None:
 
 
 def test_pdf_hung_chromium_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.pdf
+    import harness.outputs.pdf
     from harness.errors import UsageError
 
     marker = tmp_path / "child.pid"
     # A "chromium" whose helper process hangs: the whole process group must go.
     _stand_in(tmp_path / "bin", "chromium", f"sleep 300 &\necho $! > {marker}\nwait\n")
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin")
-    monkeypatch.setattr(harness.pdf, "TIMEOUT_S", 1.0)
+    monkeypatch.setattr(harness.outputs.pdf, "TIMEOUT_S", 1.0)
     html = tmp_path / "page.html"
     html.write_text("<p>hi</p>", encoding="utf-8")
     started = time.monotonic()
     with pytest.raises(UsageError, match="did not finish within 1 s"):
-        harness.pdf.print_pdf(html, tmp_path / "x.pdf")
+        harness.outputs.pdf.print_pdf(html, tmp_path / "x.pdf")
     assert time.monotonic() - started < 30
     child = int(marker.read_text())
     for _ in range(50):

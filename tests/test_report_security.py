@@ -64,7 +64,7 @@ _C0_REMOVED = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {"\x7f"}
 def visible(text: str) -> str:
     """What a reviewer must see for ``text``: C0 controls and DEL gone, bidi controls as ``\\uXXXX``.
 
-    Written independently of harness.safety, so the tests check it.
+    Written independently of harness.text.sanitize, so the tests check it.
     """
     out = []
     for ch in text:
@@ -304,8 +304,8 @@ def unwrappable_places(parsed: ReportAudit) -> list[str]:
 # ---------------------------------------------------------------- a hand-built result with payloads everywhere
 
 def build_result(payload: str) -> Any:
-    from harness.results import AuditResult, CheckResult, Metric, ThresholdOutcome
-    from harness.stats import Interval
+    from harness.results.types import AuditResult, CheckResult, Metric, ThresholdOutcome
+    from harness.stats.intervals import Interval
 
     def m(field: str) -> str:
         return marked(field, payload)
@@ -399,8 +399,8 @@ MUST_SHOW = (
 
 
 def render(result: Any) -> str:
-    from harness.plugins import get_host
-    from harness.report import render_html
+    from harness.plugin.manager import get_host
+    from harness.outputs.html import render_html
 
     return render_html(result, get_host())
 
@@ -491,10 +491,10 @@ def test_checker_rejects_what_it_must() -> None:
     assert_safe(base.format(good))
 
 
-# ---------------------------------------------------------------- harness.safety (the finalize hook)
+# ---------------------------------------------------------------- harness.text.sanitize (the finalize hook)
 
 def test_clean_text_removes_controls_and_shows_bidi() -> None:
-    from harness.safety import clean_text
+    from harness.text.sanitize import clean_text
 
     assert clean_text("plain text, \u00e9\u00e8 \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627") == "plain text, \u00e9\u00e8 \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627"
     assert clean_text("tab\tnl\ncr\r") == "tab\tnl\ncr\r"
@@ -507,8 +507,8 @@ def test_clean_text_removes_controls_and_shows_bidi() -> None:
 def test_finalize_cleans_strings_only_and_is_wired_into_the_report_environment() -> None:
     from markupsafe import Markup
 
-    from harness.report import make_environment
-    from harness.safety import finalize
+    from harness.outputs.html import make_environment
+    from harness.text.sanitize import finalize
 
     assert finalize("a\x00\u202eb") == "a\\u202eb"
     trusted = Markup("<b>\u202e</b>")

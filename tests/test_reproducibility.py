@@ -18,7 +18,7 @@ import pytest
 
 from conftest import SmokeRun, run_cli
 
-SCHEMA = Path(__file__).resolve().parent.parent / "harness" / "schema" / "results.schema.json"
+SCHEMA = Path(__file__).resolve().parent.parent / "harness" / "results" / "schema" / "results.schema.json"
 TAIL_MARKER = '\n  "manifest": {\n'
 
 
@@ -69,7 +69,7 @@ def test_nothing_time_dependent_is_left_in_the_body(smoke_run: SmokeRun) -> None
     assert timings["seconds"] > 0 and len([k for k in timings if k.startswith("history.")]) == fine_tuning["epochs_run"]
     assert "dir" not in results["provenance"]["config"]["output"]
     # the durations still reach the readers: report and JUnit read them from the run block
-    from harness.report import load_results
+    from harness.outputs.html import load_results
 
     loaded = load_results(smoke_run.output / "results.json")
     assert [c.duration_s for c in loaded.checks] == [results["run"]["check_durations"][c.id] for c in loaded.checks]
@@ -88,7 +88,7 @@ def test_provenance_records_the_seeds_and_determinism_settings(smoke_run: SmokeR
 def test_seed_everything_sets_every_global_generator() -> None:
     import torch
 
-    from harness.seeding import check_seed, seed_everything, seed_globals
+    from harness.ml.seeding import check_seed, seed_everything, seed_globals
 
     seed_everything(7, torch.device("cpu"))
     drawn = (random.random(), np.random.rand(), float(torch.rand(1)))
@@ -102,7 +102,7 @@ def test_seed_everything_sets_every_global_generator() -> None:
 
 
 def test_split_timings_moves_every_wall_clock_field() -> None:
-    from harness.seeding import split_timings
+    from harness.ml.seeding import split_timings
 
     record = {"method": "m", "seconds": 2.5, "history": [{"epoch": 1, "seconds": 1.0, "loss": 0.5}], "extra": {"dp_seconds": 3, "steps": 4}}
     kept, timings = split_timings(record)

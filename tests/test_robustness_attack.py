@@ -10,10 +10,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from harness.models import ModelHandle, build_tiny_bert  # noqa: E402
-from harness.predict import Predictor  # noqa: E402
-from harness.stats import wilson_interval  # noqa: E402
-from harness.synthetic import LABELS, SyntheticSpec, generate_clinical_triage  # noqa: E402
+from harness.ml.models import ModelHandle, build_tiny_bert  # noqa: E402
+from harness.ml.predict import Predictor  # noqa: E402
+from harness.stats.intervals import wilson_interval  # noqa: E402
+from harness.ml.builtin_data import LABELS, SyntheticSpec, generate_clinical_triage  # noqa: E402
 from harness_robustness import attack as attack_module  # noqa: E402
 from harness_robustness.attack import run_attack, stratified_sample, summarise  # noqa: E402
 from harness_robustness.recipes import OFFLINE_RECIPES, RECIPES, ResourceMissing, build_attack, describe  # noqa: E402

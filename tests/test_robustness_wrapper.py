@@ -9,9 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from harness.models import ModelHandle, build_tiny_bert  # noqa: E402
-from harness.predict import Predictor  # noqa: E402
-from harness.synthetic import LABELS, SyntheticSpec, generate_clinical_triage  # noqa: E402
+from harness.ml.models import ModelHandle, build_tiny_bert  # noqa: E402
+from harness.ml.predict import Predictor  # noqa: E402
+from harness.ml.builtin_data import LABELS, SyntheticSpec, generate_clinical_triage  # noqa: E402
 from harness_robustness.offline import import_textattack  # noqa: E402
 from harness_robustness.wrapper import make_wrapper, predictor_wrapper_class  # noqa: E402
 

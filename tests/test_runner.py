@@ -12,10 +12,10 @@ import pytest
 
 import harness
 from harness import Check, CheckResult, Metric, hookimpl
-from harness.data import DatasetBundle, Split
-from harness.plugins import get_host
-from harness.report import ReportSection
-from harness.training import TrainingReport
+from harness.ml.data import DatasetBundle, Split
+from harness.plugin.manager import get_host
+from harness.plugin.sections import ReportSection
+from harness.ml.training import TrainingReport
 
 
 class Raises(Check):
@@ -183,8 +183,7 @@ def test_plugin_commands_join_the_cli() -> None:
     import click
     from click.testing import CliRunner
 
-    from harness import cli
-
+    from harness.cli import main as cli
     @click.command("hello")
     def hello() -> None:
         click.echo("hello from a plugin")

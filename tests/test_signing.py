@@ -19,7 +19,7 @@ import pytest
 
 from conftest import SmokeRun, run_cli
 
-SCHEMA = Path(__file__).resolve().parent.parent / "harness" / "schema" / "results.schema.json"
+SCHEMA = Path(__file__).resolve().parent.parent / "harness" / "results" / "schema" / "results.schema.json"
 
 
 def _fingerprint_from(stdout: str) -> str:
@@ -179,7 +179,7 @@ def test_byte_changes_json_parsing_cannot_see_still_fail(signed_copy: Path) -> N
 
 def test_a_rewritten_manifest_breaks_the_signature(signed_copy: Path) -> None:
     """Someone who edits a number and recomputes every digest still cannot forge the signature."""
-    from harness.manifest import build_manifest, dump_results
+    from harness.integrity.manifest import build_manifest, dump_results
 
     path = signed_copy / "results.json"
     data = json.loads(path.read_text())

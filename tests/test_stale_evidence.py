@@ -78,7 +78,7 @@ def test_another_model_in_the_same_folder_without_resume_gets_its_own_attack(tmp
 
 @pytest.fixture(scope="module")
 def predictor(tiny_attack_model: Any) -> Any:
-    from harness.predict import Predictor
+    from harness.ml.predict import Predictor
 
     handle, _, _ = tiny_attack_model
     return Predictor(handle)
@@ -127,7 +127,7 @@ def test_predictor_forgets_outputs_of_other_weights(tiny_attack_model: Any) -> N
 
     import torch
 
-    from harness.predict import Predictor
+    from harness.ml.predict import Predictor
 
     handle, texts, _ = tiny_attack_model
     handle = copy.copy(handle)
@@ -145,8 +145,8 @@ def test_predictor_forgets_outputs_of_other_weights(tiny_attack_model: Any) -> N
 
 
 def test_a_run_without_resume_starts_from_an_empty_scratch_folder(tmp_path: Path) -> None:
-    from harness.config import load_config
-    from harness.context import RunContext
+    from harness.config.settings import load_config
+    from harness.run.context import RunContext
 
     config, _, _ = load_config({"output": {"dir": str(tmp_path)}})
     ctx = RunContext(config=config, seed=0, output_dir=tmp_path, scratch_dir=tmp_path / ".scratch", base_dir=tmp_path)
@@ -165,7 +165,7 @@ def test_inputs_key_names_the_model_and_library_versions(harness_context: Any, m
     """``--resume`` keeps a check only for the same weights, device, libraries and settings."""
     import importlib.metadata
 
-    from harness.runner import Run
+    from harness.run.runner import Run
 
     run = Run(harness_context.config, quiet=True)
     planned = run.plan().checks[0]
@@ -188,8 +188,8 @@ def test_shadow_folder_is_named_by_its_inputs(tmp_path: Path) -> None:
 
     import numpy as np
 
-    from harness.config import load_config
-    from harness.data import Split
+    from harness.config.settings import load_config
+    from harness.ml.data import Split
     from harness_privacy.shadow import ShadowJob, shadow_key
 
     config, _, _ = load_config({"model": {"path": "builtin:tiny-bert", "fine_tune": {"epochs": 1}}})

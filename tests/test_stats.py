@@ -1,4 +1,4 @@
-"""Tests for harness.stats: bootstrap mechanics and binomial intervals vs SciPy."""
+"""Tests for harness.stats.intervals: bootstrap mechanics and binomial intervals vs SciPy."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from harness.stats import (
+from harness.stats.intervals import (
     Interval,
     _clopper_pearson_bisect,
     bootstrap_interval,
@@ -248,7 +248,7 @@ def test_interval_helpers_and_round_trip():
 
 
 def test_stats_module_imports_no_scipy_or_sklearn():
-    code = "import sys, harness.stats; print(sorted(m for m in ('scipy', 'sklearn') if m in sys.modules))"
+    code = "import sys, harness.stats.intervals; print(sorted(m for m in ('scipy', 'sklearn') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "[]"
@@ -256,7 +256,7 @@ def test_stats_module_imports_no_scipy_or_sklearn():
 
 def test_newcombe_matches_the_published_example():
     """Newcombe (1998), Table II example (56/70 vs 48/80): method 10 gives 0.0524 to 0.3339."""
-    from harness.stats import newcombe_interval
+    from harness.stats.intervals import newcombe_interval
 
     iv = newcombe_interval(56, 70, 48, 80)
     assert (round(iv.low, 4), round(iv.high, 4)) == (0.0524, 0.3339) and iv.method == "newcombe"
@@ -264,7 +264,7 @@ def test_newcombe_matches_the_published_example():
 
 
 def test_error_bound_interval_is_point_plus_minus_the_error_quantile():
-    from harness.stats import error_bound_interval
+    from harness.stats.intervals import error_bound_interval
 
     errors = np.linspace(0.0, 0.1, 1001)
     iv = error_bound_interval(0.03, errors, 0.95, bounds=(0.0, 1.0))

@@ -1,4 +1,4 @@
-"""Tests for harness.synthetic: the seeded ``builtin:clinical-triage`` generator.
+"""Tests for harness.ml.builtin_data: the seeded ``builtin:clinical-triage`` generator.
 
 The audit checks are validated against this dataset's ground truth (which
 rows were biased, which carry PII), so these tests pin that ground truth down.
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.synthetic import (
+from harness.ml.builtin_data import (
     ATTRIBUTE_VALUES,
     FIRST_NAMES,
     LABELS,

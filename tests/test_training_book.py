@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from types import SimpleNamespace
 
-from harness.config import FineTuneConfig
-from harness.training import EpochBook
+from harness.config.settings import FineTuneConfig
+from harness.ml.training import EpochBook
 
 
 def _book(patience: int | None, epochs: int = 10) -> EpochBook:

@@ -18,9 +18,9 @@ from pydantic import Field
 from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimpl
 
 if TYPE_CHECKING:
-    from harness.context import RunContext
-    from harness.report import ReportSection
-    from harness.results import AuditResult
+    from harness.run.context import RunContext
+    from harness.plugin.sections import ReportSection
+    from harness.results.types import AuditResult
 
     from harness_accuracy.metrics import AccuracyReport
 
@@ -192,8 +192,8 @@ def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
 @hookimpl
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """Charts and tables inside the accuracy checks' blocks, drawn from their evidence alone."""
-    from harness import charts
-    from harness.report import ReportSection
+    from harness.outputs import charts
+    from harness.plugin.sections import ReportSection
 
     sections = []
 

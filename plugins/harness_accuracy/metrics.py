@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from harness.stats import (
+from harness.stats.intervals import (
     Interval,
     bootstrap_intervals,
     error_bound_interval,
@@ -463,7 +463,7 @@ class _EceBatch:
         ECE is ``sum_b |S_b| / n``, so by the triangle inequality its error
         against the population value is at most the sum of the absolute
         per-bin errors; this is that bound's bootstrap replicate
-        (see :func:`harness.stats.error_bound_interval`).
+        (see :func:`harness.stats.intervals.error_bound_interval`).
         """
         rows, n = idx.shape
         full = np.bincount(self._bins, weights=self._gap, minlength=self._n_bins)
@@ -476,7 +476,7 @@ class _EceBatch:
 
 
 class _ConfusionStat:
-    """A confusion-matrix metric as a bootstrap statistic (see harness.stats.BatchStatistic).
+    """A confusion-matrix metric as a bootstrap statistic (see harness.stats.intervals.BatchStatistic).
 
     The stack of resampled confusion matrices is shared through ``cache`` so
     five metrics cost one bincount; it is keyed on the identity of the index
@@ -514,7 +514,7 @@ class Estimate:
 #: Proportions get Wilson; the worst class recall gets Bonferroni-adjusted Wilson limits per
 #: class; statistics defined conditionally on the true class (balanced accuracy, ROC-AUC) a
 #: bootstrap stratified by class; the rest a plain bootstrap over examples (ECE through the
-#: bootstrap of its error bound, see :func:`harness.stats.error_bound_interval`). Measured coverage:
+#: bootstrap of its error bound, see :func:`harness.stats.intervals.error_bound_interval`). Measured coverage:
 #: benchmarks/coverage.py.
 INTERVAL_METHODS: dict[str, str] = {
     "accuracy": "wilson",
@@ -647,7 +647,7 @@ def compute_accuracy_report(
       absolute per-bin gaps and biased upward (a calibrated model's percentile
       interval lies wholly above its true ECE of 0), so its interval is
       ``ECE -/+ c`` with ``c`` the ``level`` quantile of the bootstrapped sum
-      of absolute per-bin errors (:func:`harness.stats.error_bound_interval`),
+      of absolute per-bin errors (:func:`harness.stats.intervals.error_bound_interval`),
       clipped to ``[0, 1]``: valid at 0, conservative for large gaps.
 
     Per-class rows carry Wilson intervals of recall and precision. All

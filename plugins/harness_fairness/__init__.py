@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 from pydantic import Field
 
 from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimpl
-from harness.stats import Interval
+from harness.stats.intervals import Interval
 
 if TYPE_CHECKING:
-    from harness.context import RunContext
-    from harness.report import ReportSection
-    from harness.results import AuditResult
+    from harness.run.context import RunContext
+    from harness.plugin.sections import ReportSection
+    from harness.results.types import AuditResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -367,9 +367,9 @@ def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
 @hookimpl
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """Per-group bars with interval whiskers, and the worst counterfactual examples with changed words marked."""
-    from harness import charts
-    from harness.report import ReportSection
-    from harness.textdiff import marked_segments
+    from harness.outputs import charts
+    from harness.plugin.sections import ReportSection
+    from harness.text.diff import marked_segments
 
     sections = []
     groups = result.check(GroupMetricsCheck.id)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.stats import bootstrap_interval, wilson_interval
+from harness.stats.intervals import bootstrap_interval, wilson_interval
 
 from .terms import AGE_SWAP, CASE_SENSITIVE_ATTRIBUTES, NAME_SWAPS, SEX_NAME_SWAPS, RegexSwap, swap_table
 

@@ -48,7 +48,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from harness.stats import Interval, newcombe_interval, wilson_interval
+from harness.stats.intervals import Interval, newcombe_interval, wilson_interval
 
 __all__ = [
     "METRIC_NAMES",
@@ -154,7 +154,7 @@ class Disparities:
     two groups to compare, and an insufficient group is too noisy to be one.
     ``intervals`` maps each disparity name to ``(low, high)`` (simultaneous
     pairwise intervals, see the module docstring), or None when it cannot be
-    estimated; ``interval(name)`` gives it as an :class:`~harness.stats.Interval`
+    estimated; ``interval(name)`` gives it as an :class:`~harness.stats.intervals.Interval`
     carrying its level and method name.
     """
 

@@ -34,7 +34,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from harness.synthetic import FIRST_NAMES, SURNAMES
+from harness.ml.builtin_data import FIRST_NAMES, SURNAMES
 
 __all__ = [
     "AGE_SWAP",

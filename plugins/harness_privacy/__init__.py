@@ -23,12 +23,12 @@ from harness_privacy import artifact_pii, dp, membership, pii
 if TYPE_CHECKING:
     import click
 
-    from harness.context import RunContext
-    from harness.config import AuditConfig, ModelConfig
-    from harness.data import DatasetBundle
-    from harness.models import ModelHandle
-    from harness.report import ReportSection
-    from harness.results import AuditResult
+    from harness.run.context import RunContext
+    from harness.config.settings import AuditConfig, ModelConfig
+    from harness.ml.data import DatasetBundle
+    from harness.ml.models import ModelHandle
+    from harness.plugin.sections import ReportSection
+    from harness.results.types import AuditResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 MODULES = (dp, membership, pii, artifact_pii)

@@ -1,6 +1,6 @@
 """``harness anonymize DATA -o OUT``: a copy of a data file with personal data masked.
 
-Uses the detectors of ``privacy.pii`` (:mod:`harness.pii`),
+Uses the detectors of ``privacy.pii`` (:mod:`harness.text.pii`),
 so what the check counts is what this command removes; values become typed
 placeholders (``[EMAIL]``, ``[PHONE]``, ``[NAME]``...) so the text stays usable
 for training and the kind of each removed value stays visible.
@@ -26,7 +26,7 @@ from typing import Any
 import click
 
 from harness.errors import DataError, UsageError
-from harness.pii import ALL_KINDS, find_pii, mask_matches
+from harness.text.pii import ALL_KINDS, find_pii, mask_matches
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -157,7 +157,7 @@ def anonymize_file(source: Path, target: Path, *, columns: list[str], kinds: fro
         atomic_write_text(target, text)
         return AnonymizeReport(len(rows), chosen, masker.replaced, nested)
 
-    from harness.data import read_table
+    from harness.ml.data import read_table
 
     frame = read_table(source, "parquet" if fmt == "parquet" else "csv")
     available = [str(c) for c in frame.columns]
@@ -188,7 +188,7 @@ def anonymize_file(source: Path, target: Path, *, columns: list[str], kinds: fro
 @click.option("--kinds", "kinds", multiple=True, help=f"Kinds to mask (repeatable or comma-separated; default all: {', '.join(ALL_KINDS)}).")
 def anonymize_command(data: str, output: str, text_columns: tuple[str, ...], names: tuple[str, ...], names_file: str | None, kinds: tuple[str, ...]) -> None:
     """Write a copy of DATA with personal data replaced by typed placeholders ([EMAIL], [PHONE], [NAME]...)."""
-    from harness.cli import _guard
+    from harness.cli.guard import run_command as _guard
 
     def body() -> int:
         wanted = _split_list(kinds) or list(ALL_KINDS)

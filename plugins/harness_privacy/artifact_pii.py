@@ -11,7 +11,7 @@ example inputs. Releasing them is a disclosure outside any DP guarantee
 
 What is scanned, per file of the model folder (sub-folders included):
 
-- token lists, one token at a time with :func:`harness.pii.token_pii_kind`:
+- token lists, one token at a time with :func:`harness.text.pii.token_pii_kind`:
   ``tokenizer.json`` (the model's vocabulary, the result of every merge, the
   added tokens), ``vocab.txt``, ``vocab.json``, ``merges.txt``,
   ``added_tokens.json`` and SentencePiece models (when ``sentencepiece`` is
@@ -26,7 +26,7 @@ What is scanned, per file of the model folder (sub-folders included):
 - every other text file (``config.json``, ``generation_config.json``,
   ``tokenizer_config.json``, ``special_tokens_map.json``, the model card
   ``README.md``, other ``.json`` / ``.md`` / ``.txt`` / ``.yaml``), with the
-  full detectors of :func:`harness.pii.find_pii` (every kind, bundled names
+  full detectors of :func:`harness.text.pii.find_pii` (every kind, bundled names
   and lead words, and your names), JSON string by string;
 - the ``__metadata__`` of ``.safetensors`` headers, as text. Other binary
   files are listed as not scanned.
@@ -60,12 +60,12 @@ from pydantic import Field
 
 from harness import Check, CheckOptions, CheckResult, Metric, Threshold
 from harness.errors import ConfigError
-from harness.pii import ALL_KINDS, PLACEHOLDERS, find_pii, mask_text, token_pii_kind
+from harness.text.pii import ALL_KINDS, PLACEHOLDERS, find_pii, mask_text, token_pii_kind
 
 if TYPE_CHECKING:
-    from harness.context import RunContext
-    from harness.report import ReportSection
-    from harness.results import AuditResult
+    from harness.run.context import RunContext
+    from harness.plugin.sections import ReportSection
+    from harness.results.types import AuditResult
 
 __all__ = ["ArtifactPiiCheck", "ArtifactPiiOptions", "ArtifactScan", "CHECKS", "mask_value", "report_sections", "scan_folder"]
 
@@ -371,7 +371,7 @@ class ArtifactPiiCheck(Check):
             "findings_note": "values are masked (typed placeholder and shape: letters x, digits 9); raw values are never stored",
             "token_detectors": "email, phone, mrn (identifier-shaped numbers), ssn, card, iban, ip"
             + (", name (configured names)" if names else "") + (", name (bundled list)" if options.token_common_names else ""),
-            "text_detectors": "every kind of harness.pii" + ("" if options.text_common_names else " (bundled names off)"),
+            "text_detectors": "every kind of harness.text.pii" + ("" if options.text_common_names else " (bundled names off)"),
             "configured_names": len(names),
             "vocabulary": vocabulary,
         }
@@ -393,7 +393,7 @@ CHECKS: tuple[type[Check], ...] = (ArtifactPiiCheck,)
 
 def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """The files scanned, the masked findings and where the built-in vocabulary came from."""
-    from harness.report import ReportSection
+    from harness.plugin.sections import ReportSection
 
     check = result.check(ArtifactPiiCheck.id)
     if check is None or "files" not in check.evidence:

@@ -50,11 +50,11 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import ConfigError
-from harness.stats import np  # numpy on first use
+from harness.stats.intervals import np  # numpy on first use
 
 if TYPE_CHECKING:
-    from harness.config import ModelConfig
-    from harness.data import DatasetBundle
+    from harness.config.settings import ModelConfig
+    from harness.ml.data import DatasetBundle
 
 KEY = "canaries"
 WHERE = "model.fine_tune.canaries"

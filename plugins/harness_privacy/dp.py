@@ -18,16 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness import Check, CheckOptions, CheckResult, Metric, Threshold
 from harness.errors import ConfigError
-from harness.stats import Interval
+from harness.stats.intervals import Interval
 
 if TYPE_CHECKING:
-    from harness.config import AuditConfig, ModelConfig
-    from harness.context import RunContext
-    from harness.data import DatasetBundle
-    from harness.models import ModelHandle
-    from harness.report import ReportSection
-    from harness.results import AuditResult
-    from harness.training import TrainingReport
+    from harness.config.settings import AuditConfig, ModelConfig
+    from harness.run.context import RunContext
+    from harness.ml.data import DatasetBundle
+    from harness.ml.models import ModelHandle
+    from harness.plugin.sections import ReportSection
+    from harness.results.types import AuditResult
+    from harness.ml.training import TrainingReport
 
 TEMPLATES = Path(__file__).parent / "templates"
 KEY = "dp"
@@ -81,9 +81,9 @@ def dp_options(spec: "ModelConfig") -> DPOptions | None:
         loc = [str(part) for part in first["loc"] if not str(part).startswith(("function-", "literal[", "float"))]
         name = loc[0] if loc else ""
         if first["type"] == "extra_forbidden":
-            from harness.config import _did_you_mean
+            from harness.text.suggest import did_you_mean
 
-            raise ConfigError(f"{WHERE}.{name}: unknown option{_did_you_mean(name, list(DPOptions.model_fields))}; expected one of: {', '.join(DPOptions.model_fields)}") from None
+            raise ConfigError(f"{WHERE}.{name}: unknown option{did_you_mean(name, list(DPOptions.model_fields))}; expected one of: {', '.join(DPOptions.model_fields)}") from None
         if first["type"] == "missing":
             raise ConfigError(f"{WHERE}.{name}: required (the privacy budget, e.g. target_epsilon: 8)") from None
         message = first["msg"].removeprefix("Value error, ")
@@ -139,8 +139,7 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     if options is None:  # canaries asked for a non-DP run: the core loop, on the planted data
         import dataclasses
 
-        from harness import training
-
+        from harness.ml import training
         report = training.fine_tune(model, train_data, settings, seed=ctx.seed, progress=not ctx.progress.quiet)
         return dataclasses.replace(report, extra={**report.extra, "canaries": record})
     from harness_privacy.dp_training import DPSettings, dp_fine_tune
@@ -223,7 +222,7 @@ CHECKS: tuple = (DPEpsilon,)
 
 def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """The accounting behind the epsilon (or why there is none), inside the check's block."""
-    from harness.report import ReportSection
+    from harness.plugin.sections import ReportSection
 
     check = result.check(DPEpsilon.id)
     if check is None or "dp" not in check.evidence:

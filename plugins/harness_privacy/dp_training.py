@@ -1,6 +1,6 @@
 """DP-SGD fine-tuning with Opacus: Poisson sampling, per-sample clipping, Gaussian noise.
 
-The loop mirrors the core's (``harness.training``: AdamW, linear warmup and
+The loop mirrors the core's (``harness.ml.training``: AdamW, linear warmup and
 decay, validation each epoch, early stopping restoring the best epoch) and
 reuses its encoding, padding and evaluation helpers. What DP changes:
 
@@ -43,10 +43,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from harness.config import FineTuneConfig
-    from harness.data import DatasetBundle
-    from harness.models import ModelHandle
-    from harness.training import TrainingReport
+    from harness.config.settings import FineTuneConfig
+    from harness.ml.data import DatasetBundle
+    from harness.ml.models import ModelHandle
+    from harness.ml.training import TrainingReport
 
 #: Model types whose embeddings default to ``arange(length)`` positions from a
 #: ``[1, max]`` buffer and accept ``position_ids`` in ``forward``.
@@ -114,9 +114,9 @@ def _batch(handle: "ModelHandle", encoded: Any, indices: Any, positions: _Positi
     """Padded inputs; ids as contiguous ``[batch, length]`` tensors (ghost clipping needs contiguous ids)."""
     import torch
 
-    from harness.training import _collate
+    from harness.ml.training import collate
 
-    batch = _collate(handle, encoded, indices, None)
+    batch = collate(handle, encoded, indices, None)
     rows, width = batch["input_ids"].shape
     if positions.explicit:
         batch["position_ids"] = torch.arange(width, device=handle.device).repeat(rows, 1)
@@ -266,7 +266,7 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
     from opacus.utils.batch_memory_manager import BatchMemoryManager
     from tqdm.auto import tqdm
 
-    from harness.training import EpochBook, TrainingReport, _encode
+    from harness.ml.training import EpochBook, TrainingReport, encode
     from harness_privacy.dp_accounting import spent_epsilon, total_steps
 
     train = data.splits["train"]
@@ -274,7 +274,7 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
     model = handle.model
     torch.manual_seed(seed)
     max_length = min(settings.max_length, handle.max_length)
-    encoded = _encode(handle, train.texts, max_length)
+    encoded = encode(handle, train.texts, max_length)
     labels = np.asarray(train.labels)
 
     mode, fallback = dp.grad_sample_mode, None

@@ -35,13 +35,13 @@ from pydantic import Field
 
 from harness import Check, CheckOptions, CheckResult, Metric, Threshold
 from harness.errors import ConfigError
-from harness.stats import Interval
-from harness.stats import np  # numpy on first use: plugins load for `harness --help`
+from harness.stats.intervals import Interval
+from harness.stats.intervals import np  # numpy on first use: plugins load for `harness --help`
 
 if TYPE_CHECKING:
-    from harness.context import RunContext
-    from harness.report import ReportSection
-    from harness.results import AuditResult
+    from harness.run.context import RunContext
+    from harness.plugin.sections import ReportSection
+    from harness.results.types import AuditResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 PRIVACY_CLAUSES = ("EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10", "GDPR Art. 25", "GDPR Art. 35")
@@ -64,7 +64,7 @@ class MembershipOptions(CheckOptions):
 
 def _mask(text: str) -> str:
     """Exposed training examples are always masked (even with ``output.redact_pii: false``): they are members."""
-    from harness.pii import mask_text
+    from harness.text.pii import mask_text
 
     return mask_text(text)
 
@@ -274,7 +274,7 @@ class MembershipInference(Check):
         return canaries.audit(shadow.logit_confidence(logits, planted.labels), planted.included, delta=delta, level=level)
 
     def _lira(self, ctx: "RunContext", options: MembershipOptions, texts: list[str], labels: np.ndarray, logits: np.ndarray, non_name: str) -> tuple[np.ndarray, dict[str, Any]]:
-        from harness.executor import Task
+        from harness.run.executor import Task
         from harness_privacy import shadow
 
         data = ctx.require_data()
@@ -309,7 +309,7 @@ class MembershipInference(Check):
 
     def _reference(self, ctx: "RunContext", texts: list[str], labels: np.ndarray, n: int, rng: np.random.Generator, level: float) -> dict[str, Any]:
         """A non-DP twin trained on the same data the same way: what the attack achieves without DP."""
-        from harness.executor import Task
+        from harness.run.executor import Task
         from harness_privacy import mia_metrics as mm
         from harness_privacy import shadow
 
@@ -350,7 +350,7 @@ CHECKS = (MembershipInference,)
 
 def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """The attacks' table, the ROC on a log FPR axis, the epsilon audit and the most exposed examples."""
-    from harness.report import ReportSection
+    from harness.plugin.sections import ReportSection
 
     check = result.check(MembershipInference.id)
     if check is None or "attacks" not in check.evidence:
@@ -369,9 +369,8 @@ def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | N
 
 
 def roc_chart(curves: dict[str, dict[str, list[float]]]) -> Any:
-    """The attacks' ROC curves on a log FPR axis (deterministic SVG, see harness.charts)."""
-    from harness import charts
-
+    """The attacks' ROC curves on a log FPR axis (deterministic SVG, see harness.outputs.charts)."""
+    from harness.outputs import charts
     figure, axes = charts._figure(4.6, 3.8)
     low = 1.0
     for name, curve in curves.items():

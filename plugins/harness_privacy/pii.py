@@ -8,7 +8,7 @@ and keeping them is against data minimisation (GDPR Art. 5(1)(c)) when the task
 texts holding personal data, and shows a few examples *masked*: the raw values
 never leave this module, so results.json and every report are free of them.
 
-Metrics (all shares of texts, with Wilson intervals from :mod:`harness.stats`):
+Metrics (all shares of texts, with Wilson intervals from :mod:`harness.stats.intervals`):
 
 - ``pii_rate``: texts with any personal data over all scanned splits (the
   primary metric, gated by default at ``max: 0``: a DPO's default expectation
@@ -18,7 +18,7 @@ Metrics (all shares of texts, with Wilson intervals from :mod:`harness.stats`):
 - ``pii_rate[kind=<kind>]``: texts holding at least one value of that kind.
 
 Counts of values per kind and per split are in the evidence.  Detection rules
-(and what is deliberately not detected) are in :mod:`harness.pii`;
+(and what is deliberately not detected) are in :mod:`harness.text.pii`;
 ``harness anonymize`` (:mod:`harness_privacy.anonymize`) writes a masked copy
 of a data file with the same detectors.
 """
@@ -34,8 +34,8 @@ from pydantic import Field, field_validator
 
 from harness import Check, CheckOptions, CheckResult, Metric, Threshold
 from harness.errors import ConfigError
-from harness.stats import wilson_interval
-from harness.pii import (
+from harness.stats.intervals import wilson_interval
+from harness.text.pii import (
     ALL_KINDS,
     PLACEHOLDERS,
     PiiMatch,
@@ -45,9 +45,9 @@ from harness.pii import (
 )
 
 if TYPE_CHECKING:
-    from harness.context import RunContext
-    from harness.report import ReportSection
-    from harness.results import AuditResult
+    from harness.run.context import RunContext
+    from harness.plugin.sections import ReportSection
+    from harness.results.types import AuditResult
 
 __all__ = ["CHECKS", "PiiCheck", "PiiOptions", "PiiScan", "load_names", "mask_text", "register_commands", "report_sections", "scan_texts"]
 
@@ -71,7 +71,7 @@ class PiiOptions(CheckOptions):
     # names belong in names_file, whose content is never copied into the outputs.
     names: list[str] = Field([], description="names to find (case-sensitive, whole words); recorded with the config, so prefer names_file for real names")
     names_file: str | None = Field(None, description="file of names to find, one per line, # comments (relative to the config); its content is not recorded")
-    common_names: bool = Field(True, description="also flag ~430 bundled common given names (see harness.pii)")
+    common_names: bool = Field(True, description="also flag ~430 bundled common given names (see harness.text.pii)")
     examples: int = Field(10, ge=0, le=200, description="masked example texts shown in the report")
     level: float = Field(0.95, gt=0, lt=1, description="confidence level of the intervals")
 
@@ -260,7 +260,7 @@ CHECKS: tuple[type[Check], ...] = (PiiCheck,)
 
 def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """Per-split and per-kind counts, and the masked examples."""
-    from harness.report import ReportSection
+    from harness.plugin.sections import ReportSection
 
     check = result.check(PiiCheck.id)
     if check is None or "splits" not in check.evidence:

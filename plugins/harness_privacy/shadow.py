@@ -10,7 +10,7 @@ back to the core's loop. Only the training examples differ: a random half of a
 from, so every candidate is OUT for every shadow (offline LiRA, Carlini et al.
 2022, section "offline attack").
 
-Each shadow is one picklable :class:`harness.executor.Task`
+Each shadow is one picklable :class:`harness.run.executor.Task`
 (``train_shadow(job)``), so the run's executor may train them elsewhere; each
 gets its own Predictor, never the run's.
 """
@@ -30,8 +30,8 @@ import numpy as np
 SOURCE_PREFIX = "membership-inference shadow"
 
 if TYPE_CHECKING:
-    from harness.config import AuditConfig
-    from harness.data import Split
+    from harness.config.settings import AuditConfig
+    from harness.ml.data import Split
 
 
 def _logsumexp(values: np.ndarray) -> np.ndarray:
@@ -122,7 +122,7 @@ def shadow_key(job: ShadowJob) -> str:
     leaves there (under ``ctx.output_dir`` / ``ctx.scratch_dir``) can only be
     found again by a shadow trained on exactly the same inputs.
     """
-    from harness.provenance import result_key
+    from harness.run.provenance import result_key
 
     config = settings_without_dp(job.config) if job.without_dp else job.config
     return result_key({
@@ -148,7 +148,7 @@ def _texts_digest(texts: "tuple[str, ...]") -> str:
 
 def settings_without_dp(config: "AuditConfig") -> "AuditConfig":
     """The config with ``model.fine_tune.dp`` removed (the non-DP twin of a DP target)."""
-    from harness.config import FineTuneConfig
+    from harness.config.settings import FineTuneConfig
 
     fine_tune = config.model.fine_tune
     assert fine_tune is not None
@@ -160,11 +160,13 @@ def train_shadow(job: ShadowJob) -> ShadowOutcome:
     """Build the target's initial model, fine-tune it on the job's split the target's way, score the candidates."""
     import torch
 
-    from harness import models, training
-    from harness.context import Progress, RunContext
-    from harness.data import DatasetBundle
-    from harness.plugins import get_host
-    from harness.predict import Predictor
+    from harness.ml import models
+
+    from harness.ml import training
+    from harness.run.context import Progress, RunContext
+    from harness.ml.data import DatasetBundle
+    from harness.plugin.manager import get_host
+    from harness.ml.predict import Predictor
 
     config = settings_without_dp(job.config) if job.without_dp else job.config
     spec = config.model

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, Callable
 from pydantic import Field
 
 from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimpl
-from harness.stats import Interval
+from harness.stats.intervals import Interval
 
 if TYPE_CHECKING:
-    from harness.config import AuditConfig, ModelConfig
-    from harness.context import RunContext
-    from harness.data import DatasetBundle
-    from harness.models import ModelHandle
-    from harness.report import ReportSection
-    from harness.results import AuditResult
+    from harness.config.settings import AuditConfig, ModelConfig
+    from harness.run.context import RunContext
+    from harness.ml.data import DatasetBundle
+    from harness.ml.models import ModelHandle
+    from harness.plugin.sections import ReportSection
+    from harness.results.types import AuditResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -150,8 +150,8 @@ def harness_train(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfi
 
 
 def _adversarial_section(result: "AuditResult", check: Any) -> "ReportSection | None":
-    from harness.report import ReportSection
-    from harness.textdiff import marked_segments
+    from harness.plugin.sections import ReportSection
+    from harness.text.diff import marked_segments
     from harness_robustness.adversarial import KEY
 
     record = (result.provenance.get("fine_tuning") or {}).get(KEY)
@@ -169,8 +169,8 @@ def _adversarial_section(result: "AuditResult", check: Any) -> "ReportSection | 
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """The attack's budget and components, its successful examples with the changed words marked, and
     the before/after comparison of adversarial training when the run did it."""
-    from harness.report import ReportSection
-    from harness.textdiff import marked_segments
+    from harness.plugin.sections import ReportSection
+    from harness.text.diff import marked_segments
 
     check = result.check(AttackSuccessRate.id) or result.check(AccuracyUnderAttack.id)
     sections = []

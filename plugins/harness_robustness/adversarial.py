@@ -35,11 +35,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from harness.config import ModelConfig
-    from harness.context import RunContext
-    from harness.data import DatasetBundle, Split
-    from harness.models import ModelHandle
-    from harness.training import TrainingReport
+    from harness.config.settings import ModelConfig
+    from harness.run.context import RunContext
+    from harness.ml.data import DatasetBundle, Split
+    from harness.ml.models import ModelHandle
+    from harness.ml.training import TrainingReport
 
 __all__ = ["AdversarialAugment", "augment_options", "train_hook", "KEY"]
 
@@ -101,7 +101,7 @@ def augment_options(spec: "ModelConfig") -> AdversarialAugment | None:
 
 def _augmented(train: "Split", successes: list[dict[str, Any]], label_names: tuple[str, ...]) -> "Split":
     """The train split plus one row per successful perturbation (true label, the source row's attributes)."""
-    from harness.data import Split
+    from harness.ml.data import Split
 
     ids = list(train.ids)
     texts = list(train.texts)
@@ -128,7 +128,7 @@ def _summary(outcome: Any) -> dict[str, Any]:
 
 
 def _attack(handle: "ModelHandle", split: "Split", label_names: tuple[str, ...], options: AdversarialAugment, examples: int, seed: int) -> Any:
-    from harness.predict import Predictor
+    from harness.ml.predict import Predictor
     from harness_robustness.attack import run_attack
 
     return run_attack(
@@ -142,7 +142,7 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     options = augment_options(spec)
     if options is None:
         return None
-    from harness.training import TrainingReport, fine_tune
+    from harness.ml.training import TrainingReport, fine_tune
     from harness_robustness import redact_example
 
     assert spec.fine_tune is not None

@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from harness.stats import wilson_interval
+from harness.stats.intervals import wilson_interval
 from harness_robustness.offline import import_textattack
 from harness_robustness.recipes import build_attack, describe
 from harness_robustness.speedups import fast_text_ops, quiet_attacker
@@ -191,11 +191,11 @@ def chunk_key(identity: Mapping[str, Any], chunk: int, pairs: list[tuple[str, in
     """The name of one chunk's result: the attack's ``identity`` (model, options, seed, data), the chunk and its texts.
 
     A checkpoint is reused only when every input that decides its records is
-    the same, including the library versions (:func:`harness.provenance.result_key`):
+    the same, including the library versions (:func:`harness.run.provenance.result_key`):
     a chunk attacked on another model, with other options or another
     TextAttack is never read back as this one.
     """
-    from harness.provenance import result_key
+    from harness.run.provenance import result_key
 
     return result_key({**identity, "chunk": int(chunk), "pairs": [[str(t), int(y)] for t, y in pairs]}, ATTACK_LIBRARIES)
 
@@ -206,7 +206,7 @@ def attack_identity(
 ) -> dict[str, Any] | None:
     """Everything besides the chunk that decides an attack's records, or ``None`` when the model has no identity.
 
-    The model is named by :meth:`harness.predict.Predictor.identity` (weights
+    The model is named by :meth:`harness.ml.predict.Predictor.identity` (weights
     sha256, tokenizer, device); a predictor without one cannot vouch for a
     checkpoint, so nothing is read or written for it. ``fields``: what the
     caller knows besides (the data fingerprint, the check options, the run seed).

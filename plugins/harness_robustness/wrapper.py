@@ -2,7 +2,7 @@
 
 TextAttack's stock ``HuggingFaceModelWrapper`` pads every query to the
 tokenizer's maximum length and has no cache. This wrapper sends queries through
-:class:`harness.predict.Predictor` (length-sorted batches padded per batch,
+:class:`harness.ml.predict.Predictor` (length-sorted batches padded per batch,
 ``torch.inference_mode``, cached by exact text) and returns what the stock
 wrapper returns: a float32 ``torch.Tensor`` of logits, shape (len(texts),
 num_labels), which TextAttack's classification goal functions softmax.
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from harness_robustness.offline import import_textattack
 
 if TYPE_CHECKING:
-    from harness.predict import Predictor
+    from harness.ml.predict import Predictor
 
 __all__ = ["make_wrapper", "predictor_wrapper_class"]
 

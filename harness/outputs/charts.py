@@ -1,0 +1,147 @@
+"""Charts as inline SVG, drawn by matplotlib when a report is rendered.
+
+Every chart is rendered from results.json data alone (no model, no data), with
+a fixed SVG hash salt and no date metadata, so the same results always give
+the same bytes: ``harness report`` stays byte-identical to the run's page.
+Text stays text (``svg.fonttype: none``), escaped by matplotlib's XML writer;
+data-derived labels are also cleaned of control characters and ``$`` (which
+matplotlib would parse as mathtext).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
+
+_STYLE = {
+    "svg.hashsalt": "audit-harness",
+    "svg.fonttype": "none",
+    "font.size": 9,
+    "font.family": "DejaVu Sans",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def _label(text: Any, limit: int = 40) -> str:
+    from harness.text.sanitize import clean_text
+
+    value = clean_text(str(text)).replace("$", r"\$")
+    return value if len(value) <= limit else value[: limit - 1] + "\u2026"
+
+
+def _to_svg(figure: Any, title: str) -> "Markup":
+    """Serialise a figure as an ``<svg>`` element ready to inline in HTML.
+
+    Returned as ``Markup``: the SVG is made by matplotlib, whose XML writer
+    escapes every text it draws, so the markup itself is trusted.
+    """
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(figure)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE (not valid inside HTML)
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r'\s(xmlns(:xlink)?)="[^"]*"', "", svg)
+    svg = re.sub(r'"data:image/png;base64,\s+', '"data:image/png;base64,', svg)  # matplotlib starts the data with a newline
+    # matplotlib names groups figure_1, text_1, ... and reuses marker ids in every chart: drop
+    # the ids nothing refers to and prefix the rest per chart, so ids stay unique on the page
+    reference = re.compile(r'(url\(#|href="#)([\w.:-]+)')
+    referenced = set(re.findall(r'\sid="([^"]*)"', svg)) & {name for _, name in reference.findall(svg)}
+    prefix = "c" + hashlib.sha256(svg.encode()).hexdigest()[:8] + "-"
+    svg = re.sub(r'\sid="([^"]*)"', lambda m: f' id="{prefix}{m.group(1)}"' if m.group(1) in referenced else "", svg)
+    svg = reference.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}" if m.group(2) in referenced else m.group(0), svg)
+    from markupsafe import Markup, escape
+
+    return Markup(svg.replace("<svg", f'<svg role="img" aria-label="{escape(title)}"', 1))
+
+
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(_STYLE)
+    return plt.subplots(figsize=(width, height))
+
+
+def confusion_matrix_svg(matrix: Sequence[Sequence[int]], labels: Sequence[str]) -> "Markup":
+    """Counts with row-normalised shading; every cell is labelled (not colour alone)."""
+    import numpy as np
+
+    counts = np.asarray(matrix, dtype=float)
+    rows = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
+    size = 1.2 + 0.7 * len(labels)
+    figure, axes = _figure(size + 1.0, size)
+    axes.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    names = [_label(name, 18) for name in labels]
+    axes.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    axes.set_yticks(range(len(names)), names)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    for (i, j), value in np.ndenumerate(counts):
+        axes.text(j, i, f"{int(value)}\n{share[i, j]:.0%}", ha="center", va="center", color="white" if share[i, j] > 0.6 else "black")
+    return _to_svg(figure, "Confusion matrix: counts and share of each true class")
+
+
+def reliability_svg(bins: Sequence[dict[str, Any]]) -> "Markup":
+    """Accuracy against confidence per bin, the diagonal as perfect calibration, counts as bars."""
+    filled = [b for b in bins if b.get("count")]
+    figure, axes = _figure(4.2, 3.6)
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect calibration")
+    if filled:
+        confidence = [b["mean_confidence"] for b in filled]
+        accuracy = [b["accuracy"] for b in filled]
+        axes.plot(confidence, accuracy, marker="o", color="#1f4e99", label="model")
+        total = sum(b["count"] for b in filled)
+        share = axes.twinx()
+        share.bar([(b["lower"] + b["upper"]) / 2 for b in filled], [b["count"] / total for b in filled],
+                  width=[(b["upper"] - b["lower"]) * 0.9 for b in filled], alpha=0.2, color="grey")
+        share.set_ylabel("share of examples")
+        share.set_ylim(0, 1)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("mean confidence in bin")
+    axes.set_ylabel("accuracy in bin")
+    axes.legend(loc="upper left", frameon=False)
+    return _to_svg(figure, "Reliability diagram")
+
+
+def interval_bars_svg(rows: Sequence[tuple[str, float | None, float | None, float | None]], *, xlabel: str, title: str) -> "Markup":
+    """Horizontal bars with interval whiskers, one per (label, value, low, high)."""
+    shown = [r for r in rows if r[1] is not None]
+    figure, axes = _figure(5.0, 0.9 + 0.35 * max(1, len(shown)))
+    positions = list(range(len(shown)))
+    axes.barh(positions, [r[1] for r in shown], color="#8fb3e8")
+    for y, (_, value, low, high) in zip(positions, shown):
+        if low is not None and high is not None:
+            axes.errorbar(value, y, xerr=[[value - low], [high - value]], fmt="none", ecolor="black", capsize=3)
+        axes.text(value, y, f" {value:.3f}", va="center", ha="left")
+    axes.set_yticks(positions, [_label(r[0], 30) for r in shown])
+    axes.invert_yaxis()
+    axes.set_xlabel(xlabel)
+    return _to_svg(figure, title)
+
+
+def roc_svg(fpr: Sequence[float], tpr: Sequence[float], *, title: str = "ROC curve (log-scale false positive rate)") -> "Markup":
+    """ROC with a log-scale x axis, where low-FPR behaviour (the part attacks care about) is visible."""
+    figure, axes = _figure(4.2, 3.6)
+    points = [(f, t) for f, t in zip(fpr, tpr) if f > 0]
+    if points:
+        axes.plot([p[0] for p in points], [p[1] for p in points], color="#1f4e99", label="model")
+        low = min(p[0] for p in points)
+        axes.plot([low, 1], [low, 1], linestyle="--", color="grey", linewidth=1, label="chance")
+    axes.set_xscale("log")
+    axes.set_xlabel("false positive rate (log)")
+    axes.set_ylabel("true positive rate")
+    axes.legend(loc="lower right", frameon=False)
+    return _to_svg(figure, title)

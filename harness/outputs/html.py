@@ -1,0 +1,193 @@
+"""Writers of the run's outputs: results.json and the HTML page (more formats plug in here).
+
+The HTML is rendered by Jinja2 with autoescape on, from templates/ plus the
+partials plugins contribute through ``harness_report_sections``. It loads
+nothing from the network and runs no script (a Content-Security-Policy meta
+tag says so to the browser too). Rendering needs only the AuditResult, so
+``harness report RESULTS.json`` reproduces the page without model or data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+from harness.fileio import atomic_write_text, dump_json
+from harness.resources import resource_dir
+from harness.plugin.sections import ReportSection
+from harness.results.io import load_results  # noqa: F401  (re-exported for `harness report`)
+from harness.results.types import AuditResult
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from harness.plugin.manager import PluginHost
+
+
+def _format_number(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+    return str(value)
+
+
+STATUS_ICONS = {"pass": "\u2714", "fail": "\u2718", "inconclusive": "?", "incomplete": "?", "warn": "\u26a0", "error": "\u203c",
+                "skipped": "\u2013", "not_applicable": "\u2205"}
+
+
+#: A threshold outcome as the report words it.
+OUTCOME_WORDS = {"pass": "met", "fail": "NOT met", "inconclusive": "inconclusive"}
+
+
+def make_environment(search_paths: Sequence[str] = ()) -> "jinja2.Environment":
+    """The one Jinja2 environment: autoescape always on, undefined variables are errors."""
+    import jinja2
+
+    loader = jinja2.FileSystemLoader([str(resource_dir("templates")), *search_paths])
+    from harness.text.sanitize import finalize
+
+    env = jinja2.Environment(
+        loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True, finalize=finalize,
+    )
+    env.filters["num"] = _format_number
+    from harness.integrity.signing import short_fingerprint
+
+    env.filters["short_fingerprint"] = short_fingerprint
+    env.globals["status_icon"] = STATUS_ICONS
+    env.globals["outcome_word"] = OUTCOME_WORDS
+    return env
+
+
+def collect_sections(result: AuditResult, host: "PluginHost | None") -> list[ReportSection]:
+    if host is None:
+        return []
+    probe_env = make_environment()
+    sections: list[ReportSection] = []
+    for contributed in host.hook.harness_report_sections(result=result, env=probe_env):
+        for section in contributed or []:
+            if not isinstance(section, ReportSection):
+                raise TypeError(f"harness_report_sections must return ReportSection objects, got {type(section).__name__}")
+            sections.append(section)
+    return sorted(sections, key=lambda s: (s.order, s.title))
+
+
+def normalized(result: AuditResult) -> AuditResult:
+    """The result exactly as results.json stores it (sorted keys, JSON types).
+
+    Rendering always starts from this form, so a report rendered at the end of
+    a run and one re-rendered later from results.json are byte-identical.
+    """
+    return AuditResult.from_dict(json.loads(dump_json(result.to_dict())))
+
+
+def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
+    """The compliance report: one self-contained, script-free, autoescaped HTML page."""
+    from markupsafe import Markup
+
+    from harness.outputs import html_view as report_view
+    result = normalized(result)
+    sections = collect_sections(result, host)
+    env = make_environment([s.search_path for s in sections if s.search_path])
+    suites = report_view.group_by_suite(result)
+    by_name = {suite.name: suite for suite in suites}
+    standalone = []
+    for section in sections:
+        # each partial escapes its own data (autoescape); its output is then trusted markup
+        html = Markup(env.get_template(section.template).render(**section.context, result=result))
+        item = {"title": section.title, "html": html}
+        if section.check and report_view.suite_of(section.check) in by_name:
+            by_name[report_view.suite_of(section.check)].check_sections.setdefault(section.check, []).append(item)
+        elif section.suite in by_name:
+            by_name[section.suite].sections.append(item)  # type: ignore[index]
+        else:
+            standalone.append(item)
+    from harness.text.sanitize import clean_text
+
+    page = env.get_template("report.html").render(
+        result=result,
+        verdict_sentence=report_view.verdict_sentence(result),
+        failed_gated=report_view.failed_gated(result),
+        undecided_gated=report_view.undecided_gated(result),
+        informational_findings=report_view.informational_findings(result),
+        method_notes=report_view.method_notes(result),
+        suites=suites,
+        sections=standalone,
+        limitations=report_view.limitations(result),
+        mapping=report_view.regulatory_mapping(result),
+        clause_index=report_view.clause_index(result),
+        appendix=report_view.appendix(result),
+        comparison_sentence=_comparison_sentence(result),
+    )
+    # defence in depth: no template path (|e, Markup built from data) can slip a NUL or bidi control through
+    return clean_text(page)
+
+
+def _comparison_sentence(result: AuditResult) -> str:
+    if not result.comparison:
+        return ""
+    from harness.compare.policy import summary_sentence
+
+    return summary_sentence(result.comparison)
+
+
+#: Output format -> file a writer produces (besides results.json).
+OUTPUT_FILES: dict[str, str] = {"html": "report.html", "junit": "junit.xml", "markdown": "summary.md"}
+
+Writer = Callable[[AuditResult, Path, "PluginHost | None"], Path]
+
+
+def write_json(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
+    """results.json with its manifest (digests of the body and of every file already in ``folder``)."""
+    from harness.integrity.manifest import write_results
+
+    return write_results(result.to_dict(), folder)
+
+
+def write_html(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
+    path = folder / OUTPUT_FILES["html"]
+    atomic_write_text(path, render_html(result, host))
+    return path
+
+
+def write_junit(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
+    from harness.outputs.junit import render_junit
+
+    path = folder / OUTPUT_FILES["junit"]
+    atomic_write_text(path, render_junit(normalized(result)))
+    return path
+
+
+def write_markdown(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
+    from harness.outputs.markdown import render_markdown
+
+    path = folder / OUTPUT_FILES["markdown"]
+    atomic_write_text(path, render_markdown(normalized(result)))
+    return path
+
+
+#: Output format -> writer.
+WRITERS: dict[str, Writer] = {"json": write_json, "html": write_html, "junit": write_junit, "markdown": write_markdown}
+
+
+def remove_stale_outputs(folder: Path) -> None:
+    """Delete the rendered files of an earlier run in ``folder`` (results.json is kept for --resume).
+
+    While a run is in progress only results.json (``complete: false``) may be
+    there, so nobody mistakes an old report for the new run's.
+    """
+    for name in OUTPUT_FILES.values():
+        (folder / name).unlink(missing_ok=True)
+
+
+def write_outputs(result: AuditResult, folder: Path, formats: Sequence[str], host: "PluginHost | None" = None) -> list[Path]:
+    """Write every requested format; JSON last so its ``complete: true`` comes after the rest."""
+    written = [WRITERS[name](result, folder, host) for name in formats if name != "json"]
+    written.append(write_json(result, folder, host))
+    return written

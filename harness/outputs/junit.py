@@ -1,0 +1,220 @@
+"""JUnit XML for CI pages: one testsuite per suite, one testcase per check.
+
+GitLab, Jenkins and the GitHub test-reporter actions all read this layout:
+
+* ``<testsuites name="audit-harness">`` with the totals of the run;
+* one ``<testsuite>`` per suite (the check id's prefix before the first dot),
+  carrying the run's verdict and provenance as ``<properties>``;
+* one ``<testcase classname="harness.<suite>" name="<check id>">`` per check,
+  in results order, with its metrics, thresholds and gating as properties.
+
+Status mapping: ``fail`` -> ``<failure>`` (prefixed "[not gated] " when the
+check does not gate: CI shows it, the verdict is what gates), ``inconclusive``
+-> ``<failure type="inconclusive">`` prefixed "[inconclusive] " when gated
+(JUnit has no third outcome, and an undecided gate is not a pass) and
+``<system-out>`` only when not gated, ``error`` -> ``<error>``, ``skipped`` and
+``not_applicable`` -> ``<skipped>``; ``warn`` and ``pass`` pass, with their
+message in ``<system-out>``.
+
+The tree is built with :mod:`xml.etree.ElementTree` (never by string
+concatenation), and every text and attribute goes through :func:`xml_safe`
+first: XML 1.0 cannot carry most control characters even as character
+references, so arbitrary dataset or plugin text must never reach the file
+unfiltered. The output depends on the result alone (no clock), so the same
+result always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from typing import Any, Iterable, Mapping
+
+from harness.results.types import AuditResult, CheckResult
+
+__all__ = ["render_junit", "xml_safe", "suite_of"]
+
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
+REPLACEMENT = "\ufffd"
+
+# Everything XML 1.0 forbids: C0 controls except tab/LF/CR, surrogates (lone
+# ones can come out of JSON "\ud800"), and the non-characters U+FFFE/U+FFFF.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: Any) -> str:
+    """``value`` as text that XML 1.0 can carry: forbidden characters become U+FFFD."""
+    text = value if isinstance(value, str) else str(value)
+    return _INVALID_XML.sub(REPLACEMENT, text)
+
+
+def suite_of(check_id: str) -> str:
+    """The suite of a check: its id up to the first dot (``accuracy.macro_f1`` -> ``accuracy``)."""
+    return check_id.split(".", 1)[0] or "unnamed"
+
+
+def _number(value: Any) -> str:
+    """A number as a property value: shortest round-trip form; undefined is ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else "null"
+    return xml_safe(value)
+
+
+def _seconds(value: Any) -> str:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return "0.000"
+    return f"{seconds:.3f}" if math.isfinite(seconds) and seconds >= 0 else "0.000"
+
+
+def _sub(parent: ET.Element, tag: str, attrib: Mapping[str, Any] | None = None, text: str | None = None) -> ET.Element:
+    element = ET.SubElement(parent, tag, {key: xml_safe(val) for key, val in (attrib or {}).items()})
+    if text:
+        element.text = xml_safe(text)
+    return element
+
+
+def _properties(parent: ET.Element, items: Iterable[tuple[str, Any]]) -> None:
+    items = list(items)
+    if not items:
+        return
+    properties = _sub(parent, "properties")
+    for name, value in items:
+        _sub(properties, "property", {"name": name, "value": value})
+
+
+def _get(mapping: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(mapping, Mapping):
+            return None
+        mapping = mapping.get(key)
+    return mapping
+
+
+def _suite_properties(result: AuditResult) -> list[tuple[str, str]]:
+    prov = result.provenance
+    items: list[tuple[str, str]] = [
+        ("verdict", result.verdict),
+        ("exit_code", str(result.exit_code)),
+        ("complete", "true" if result.complete else "false"),
+        ("coverage", result.coverage.line),
+        ("gated_checks_decided", f"{result.coverage.decided} of {result.coverage.gated}"),
+        ("informational_findings", str(result.coverage.informational_findings)),  # apart from gate failures
+    ]
+    optional = [
+        ("model.source", _get(prov, "model", "source")),
+        ("model.weights_sha256", _get(prov, "model", "weights_sha256")),
+        ("data.source", _get(prov, "data", "source")),
+        ("data.synthetic", _get(prov, "data", "synthetic")),
+        ("seed", _get(prov, "seed")),
+        ("config_sha256", _get(prov, "config_sha256")),
+        ("harness.version", _get(prov, "packages", "audit-harness")),
+    ]
+    items.extend((name, _number(value)) for name, value in optional if value is not None)
+    failures = _get(prov, "plugin_failures") or []
+    if failures:
+        items.append(("plugin_failures", str(len(failures))))
+    return items
+
+
+def _check_properties(check: CheckResult) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = [
+        ("status", check.status),
+        ("gated", "true" if check.gated else "false"),
+    ]
+    if check.title:
+        items.append(("title", check.title))
+    if check.plugin:
+        items.append(("plugin", check.plugin))
+    for metric in check.metrics:
+        items.append((f"metric.{metric.name}", _number(metric.value)))
+        if metric.interval is not None:
+            items.append((f"metric.{metric.name}.ci_low", _number(metric.interval.low)))
+            items.append((f"metric.{metric.name}.ci_high", _number(metric.interval.high)))
+            items.append((f"metric.{metric.name}.ci_level", _number(metric.interval.level)))
+    for outcome in check.thresholds:
+        items.append((f"threshold.{outcome.metric}.{outcome.op}", _number(outcome.bound)))
+        items.append((f"threshold.{outcome.metric}.{outcome.op}.passed", "true" if outcome.passed else "false"))
+        items.append((f"threshold.{outcome.metric}.{outcome.op}.outcome", outcome.outcome))
+    items.extend(("regulation", reference) for reference in check.regulations)
+    return items
+
+
+def _comparisons(check: CheckResult) -> str:
+    words = {"pass": "met", "fail": "NOT MET", "inconclusive": "INCONCLUSIVE"}
+    return "\n".join(f"{o.comparison}: {words[o.outcome]} ({o.sentence})" for o in check.thresholds)
+
+
+def _testcase(parent: ET.Element, check: CheckResult, suite: str) -> None:
+    case = _sub(parent, "testcase", {"classname": f"harness.{suite}", "name": check.id, "time": _seconds(check.duration_s)})
+    _properties(case, _check_properties(check))
+    message = check.message or ""
+    if check.status == "fail":
+        shown = message or "threshold not met"
+        if not check.gated:
+            shown = "[not gated] " + shown
+        _sub(case, "failure", {"message": shown, "type": "threshold" if check.thresholds else "check"},
+             "\n".join(part for part in (_comparisons(check), message) if part))
+    elif check.status == "inconclusive" and check.gated:
+        _sub(case, "failure", {"message": "[inconclusive] " + (message or "the check could not decide"), "type": "inconclusive"},
+             "\n".join(part for part in (_comparisons(check), message) if part))
+    elif check.status == "error":
+        _sub(case, "error", {"message": message or "check raised an error", "type": "error"}, message)
+    elif check.status in ("skipped", "not_applicable"):
+        prefix = "" if check.status == "skipped" else "not applicable: "
+        _sub(case, "skipped", {"message": prefix + (message or "skipped")})
+    lines = [f"[{check.status}] {check.title or check.id}"]
+    if message:
+        lines.append(message)
+    comparisons = _comparisons(check)
+    if comparisons:
+        lines.append(comparisons)
+    _sub(case, "system-out", None, "\n".join(lines))
+
+
+def render_junit(result: AuditResult) -> str:
+    """The run as JUnit XML (a complete document, declaration included, newline-terminated)."""
+    suites: dict[str, list[CheckResult]] = {}
+    for check in result.checks:
+        suites.setdefault(suite_of(check.id), []).append(check)
+
+    def totals(checks: list[CheckResult]) -> dict[str, str]:
+        return {
+            "tests": str(len(checks)),
+            "failures": str(sum(c.status == "fail" or (c.status == "inconclusive" and c.gated) for c in checks)),
+            "errors": str(sum(c.status == "error" for c in checks)),
+            "skipped": str(sum(c.status in ("skipped", "not_applicable") for c in checks)),
+        }
+
+    run = result.run if isinstance(result.run, Mapping) else {}
+    run_time = run.get("duration_s")
+    if not isinstance(run_time, (int, float)) or isinstance(run_time, bool):
+        run_time = sum(float(c.duration_s or 0) for c in result.checks)
+    root = ET.Element("testsuites", {"name": "audit-harness", **totals(list(result.checks)), "time": _seconds(run_time)})
+    timestamp = run.get("started_at")
+    hostname = _get(run, "machine", "hostname")
+    suite_props = _suite_properties(result)
+    for name, checks in suites.items():
+        attrib: dict[str, Any] = {"name": name, **totals(checks), "time": _seconds(sum(float(c.duration_s or 0) for c in checks))}
+        if timestamp:
+            attrib["timestamp"] = timestamp
+        if hostname:
+            attrib["hostname"] = hostname
+        suite = _sub(root, "testsuite", attrib)
+        _properties(suite, suite_props)
+        for check in checks:
+            _testcase(suite, check, name)
+    if result.comparison:
+        from harness.compare.policy import add_junit_suite
+
+        add_junit_suite(root, result.comparison)  # one testcase per compared metric, failures for regressions
+    ET.indent(root, space="  ")
+    return XML_DECLARATION + "\n" + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,264 @@
+"""The Markdown summary for a pull request comment or ``$GITHUB_STEP_SUMMARY``.
+
+Layout: a heading with the verdict (an icon AND the word), one sentence of
+counts, the gated checks that failed and why in plain words (and the checks
+that could not run), a table of every check with its headline metric and
+95% interval, then one provenance line.
+
+Everything that comes from data, plugins or configuration passes through
+:func:`md_escape` before it reaches the page. A PR comment is rendered by
+GitHub, so text from a dataset could otherwise inject HTML, images, links,
+@-mentions, table cells or reversed (bidi) text. The summary links to nothing:
+no URLs, no images, no HTML. The output depends on the result alone, so the
+same result always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Mapping
+
+from harness.outputs.junit import _get  # one nested-lookup helper for both machine outputs
+from harness.results.types import UNDECIDED, AuditResult, CheckResult, Metric
+
+__all__ = ["render_markdown", "md_escape", "clean_text"]
+
+MAX_MESSAGE = 300
+ELLIPSIS = "\u2026"
+
+VERDICT_HEADINGS = {
+    "pass": ("\u2705", "PASS"),
+    "fail": ("\u274c", "FAIL"),
+    "error": ("\u26a0\ufe0f", "ERROR"),
+    "incomplete": ("\u26a0\ufe0f", "INCOMPLETE"),
+}
+STATUS_LABELS = {
+    "pass": "\u2705 pass",
+    "fail": "\u274c fail",
+    "warn": "\u26a0\ufe0f warn",
+    "error": "\u26a0\ufe0f error",
+    "skipped": "\u23ed\ufe0f skipped",
+    "inconclusive": "\u2753 inconclusive",
+    "not_applicable": "\u23ed\ufe0f not applicable",
+}
+
+# Whitespace that would end a table row or a list item: becomes one space.
+_BREAKS = re.compile("[\r\n\t\x0b\x0c\x85\u2028\u2029]+")
+# Controls (C0, DEL, C1), bidi embeddings/overrides/isolates and marks: removed.
+_STRIP = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Things GitHub would turn into links or mentions; defanged before escaping.
+_SCHEME = re.compile(r"(?i)\b(?:https?|ftps?)(?=:)")
+_NAMED_SCHEME = re.compile(r"(?i)\b(mailto|xmpp|javascript|vbscript)(:)(?=\S)")
+_WWW = re.compile(r"(?i)\b(www)(\.)")
+# Markdown punctuation that can start emphasis, code, links, images or cells.
+_MD_SPECIAL = re.compile(r"([\\`*_~|\[\]()!#])")
+
+
+def clean_text(value: Any, limit: int | None = None) -> str:
+    """One line of plain text: no line breaks, no control or bidi characters, at most ``limit`` characters."""
+    text = value if isinstance(value, str) else str(value)
+    text = _SURROGATE.sub("\ufffd", text)
+    text = _BREAKS.sub(" ", text)
+    text = _STRIP.sub("", text)
+    text = re.sub(" {2,}", " ", text).strip()
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + ELLIPSIS
+    return text
+
+
+def md_escape(value: Any, limit: int | None = None) -> str:
+    """Data-derived text made inert for a GitHub Markdown page (also inside a table cell)."""
+    text = clean_text(value, limit)
+    text = _SCHEME.sub(lambda m: re.sub("[tT]", lambda t: "x" if t.group() == "t" else "X", m.group()), text)  # hxxp://
+    text = _NAMED_SCHEME.sub(r"\1[:]", text)
+    text = _WWW.sub(r"\1[.]", text)
+    text = text.replace("@", "@\u200b")  # no @-mentions, no e-mail autolinks
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _num(value: Any) -> str:
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "n/a"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "n/a"
+    if isinstance(value, int):
+        return str(value)
+    if value != 0 and (abs(value) < 0.001 or abs(value) >= 100000):
+        return f"{value:.3g}"
+    return f"{value:.3f}"
+
+
+def _bound(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return f"{value:g}"
+    return "n/a"
+
+
+def _metric_cell(metric: Metric | None) -> str:
+    if metric is None:
+        return "\u2014"
+    shown = f"{md_escape(metric.name)} {_num(metric.value)}"
+    if metric.interval is not None:
+        # Our own brackets around numbers, followed by " |": they cannot form a link.
+        shown += f" [{_num(metric.interval.low)}, {_num(metric.interval.high)}]"
+    return shown
+
+
+def _threshold_cell(check: CheckResult) -> str:
+    if not check.thresholds:
+        return "\u2014"
+    parts = []
+    for outcome in check.thresholds:
+        sign = "\u2265" if outcome.op == "min" else "\u2264"
+        part = f"{md_escape(outcome.metric)} {sign} {_bound(outcome.bound)}"
+        if outcome.outcome == "fail":
+            part += " (not met)"
+        elif outcome.outcome == "inconclusive":
+            part += " (inconclusive)"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _status_cell(check: CheckResult) -> str:
+    label = STATUS_LABELS.get(check.status, md_escape(check.status))
+    if check.status == "fail" and not check.gated:
+        label += " (not gated)"
+    return label
+
+
+def _check_name(check: CheckResult) -> str:
+    if check.title and check.title != check.id:
+        return f"{md_escape(check.title, 120)} ({md_escape(check.id, 120)})"
+    return md_escape(check.id, 120)
+
+
+def _why(check: CheckResult, outcome_kind: str) -> str:
+    """The thresholds of one outcome kind (fail or inconclusive), in plain words; else the check's message."""
+    reasons = [md_escape(o.sentence) for o in check.thresholds if o.outcome == outcome_kind]
+    if reasons:
+        return "; ".join(reasons) + "."
+    return md_escape(check.message, MAX_MESSAGE) or "the check gave no message."
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _counts_sentence(result: AuditResult) -> str:
+    checks = result.checks
+    if not checks:
+        sentence = "No checks ran"
+    else:
+        counts = result.counts
+        parts = []
+        if counts["pass"]:
+            parts.append(f"{counts['pass']} passed")
+        if counts["warn"]:
+            parts.append(f"{counts['warn']} passed with a warning")
+        if counts["inconclusive"]:
+            parts.append(f"{counts['inconclusive']} inconclusive")
+        if counts["fail"]:
+            ungated = sum(1 for c in checks if c.status == "fail" and not c.gated)
+            part = f"{counts['fail']} failed"
+            if ungated:
+                part += f" ({ungated} not gated)"
+            parts.append(part)
+        if counts["error"]:
+            parts.append(f"{counts['error']} could not run (error)")
+        if counts["skipped"]:
+            parts.append(f"{counts['skipped']} skipped")
+        if counts["not_applicable"]:
+            parts.append(f"{counts['not_applicable']} not applicable")
+        sentence = f"{_plural(len(checks), 'check')} ran: " + ", ".join(parts)
+    sentence += f"; exit code {result.exit_code}."
+    if not result.complete:
+        sentence += " The run did not finish, so these results are partial."
+    return sentence
+
+
+def _provenance_line(result: AuditResult) -> str:
+    prov = result.provenance
+    parts = []
+    model = _get(prov, "model", "source")
+    if model is not None:
+        parts.append(f"model {md_escape(model, 120)}")
+    sha = _get(prov, "model", "weights_sha256")
+    if isinstance(sha, str) and sha:
+        parts.append(f"weights sha256 {md_escape(sha[:12])}")
+    data = _get(prov, "data", "source")
+    if data is not None:
+        shown = f"data {md_escape(data, 120)}"
+        if _get(prov, "data", "synthetic") is True:
+            shown += " (synthetic)"
+        parts.append(shown)
+    seed = _get(prov, "seed")
+    if seed is not None:
+        parts.append(f"seed {md_escape(seed)}")
+    version = _get(prov, "packages", "audit-harness")
+    if version is not None:
+        parts.append(f"audit-harness {md_escape(version, 40)}")
+    return "Provenance: " + " \u00b7 ".join(parts) + "." if parts else "Provenance: not recorded."
+
+
+def render_markdown(result: AuditResult) -> str:
+    """The run as GitHub-flavoured Markdown (newline-terminated)."""
+    icon, word = VERDICT_HEADINGS.get(result.verdict, ("\u26a0\ufe0f", md_escape(result.verdict).upper()))
+    lines = [f"## {icon} Model audit: {word}", "", _counts_sentence(result), "",
+             f"Coverage: {md_escape(result.coverage.line)}.", ""]
+
+    failed = [c for c in result.checks if c.status == "fail" and c.gated]
+    if failed:
+        lines.append("**Gated checks that failed:**")
+        lines.append("")
+        lines.extend(f"- {_check_name(c)}: {_why(c, 'fail')}" for c in failed)
+        lines.append("")
+    undecided = [c for c in result.checks if c.gated and c.status in UNDECIDED]
+    if undecided:
+        lines.append("**Gated checks that could not decide:**")
+        lines.append("")
+        lines.extend(f"- {_check_name(c)} ({STATUS_LABELS.get(c.status, md_escape(c.status))}): {_why(c, 'inconclusive')}" for c in undecided)
+        lines.append("")
+    informational = [c for c in result.checks if not c.gated and c.status in ("fail", "warn", "inconclusive")]
+    if informational:
+        lines.append("**Informational findings (not gated):**")
+        lines.append("")
+        lines.extend(f"- {_check_name(c)} ({STATUS_LABELS.get(c.status, md_escape(c.status))}): {md_escape(c.message, MAX_MESSAGE) or 'no message given.'}" for c in informational)
+        lines.append("")
+    errored = [c for c in result.checks if c.status == "error"]
+    plugin_failures = _get(result.provenance, "plugin_failures") or []
+    if errored or plugin_failures:
+        lines.append("**Could not run:**")
+        lines.append("")
+        for check in errored:
+            message = md_escape(check.message, MAX_MESSAGE) or "no message given."
+            lines.append(f"- {_check_name(check)}: {message}")
+        for failure in plugin_failures:
+            name = md_escape(_get(failure, "name") or "unknown plugin", 120)
+            error = md_escape(_get(failure, "error") or "no message given.", MAX_MESSAGE)
+            lines.append(f"- plugin {name} failed to load: {error}")
+        lines.append("")
+
+    if result.checks:
+        lines.append("| Check | Status | Headline metric (95% CI) | Threshold | Gated |")
+        lines.append("|---|---|---|---|---|")
+        for check in result.checks:
+            headline = check.metrics[0] if check.metrics else None
+            cells = [
+                _check_name(check),
+                _status_cell(check),
+                _metric_cell(headline),
+                _threshold_cell(check),
+                "yes" if check.gated else "no",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+
+    if result.comparison:
+        from harness.compare.policy import render_markdown_section
+
+        lines.extend(render_markdown_section(result.comparison))
+    lines.append(_provenance_line(result))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,395 @@
+"""Typed results: what a check returns and what a run writes to results.json.
+
+Frozen dataclasses cross every boundary (check -> runner -> writers), so a
+plugin cannot mutate another plugin's result, and ``to_dict``/``from_dict``
+give the exact JSON layout that ``schema/results.schema.json`` describes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+from harness.stats.intervals import Interval
+
+SCHEMA_VERSION = "1.0"
+
+Status = Literal["pass", "fail", "inconclusive", "warn", "error", "skipped", "not_applicable"]
+STATUSES: tuple[str, ...] = ("pass", "fail", "inconclusive", "warn", "error", "skipped", "not_applicable")
+#: Statuses of a gated check that decided nothing: the verdict cannot read a plain PASS over them.
+UNDECIDED: tuple[str, ...] = ("inconclusive", "skipped", "not_applicable")
+
+
+def _clean_number(value: Any) -> Any:
+    """JSON has no NaN/inf: they become null so results.json stays valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One number a reviewer reads, with its uncertainty when it has one.
+
+    ``n`` is the number of examples the interval rests on (for a disparity
+    over groups: the smallest judged group). The gate uses it to estimate how
+    many examples would decide a threshold the interval straddles.
+    """
+
+    name: str
+    value: float | None
+    interval: Interval | None = None
+    description: str = ""
+    n: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "name": self.name,
+            "value": _clean_number(self.value),
+            "interval": None
+            if self.interval is None
+            else {
+                "low": _clean_number(self.interval.low),
+                "high": _clean_number(self.interval.high),
+                "level": self.interval.level,
+                "method": self.interval.method,
+            },
+            "description": self.description,
+        }
+        if self.n is not None:
+            data["n"] = int(self.n)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Metric":
+        interval = data.get("interval")
+        return cls(
+            name=data["name"],
+            value=data.get("value"),
+            interval=None if interval is None else Interval(**interval),
+            description=data.get("description", ""),
+            n=data.get("n"),
+        )
+
+
+Outcome = Literal["pass", "fail", "inconclusive"]
+GateOn = Literal["interval", "estimate"]
+
+
+def _short(value: float) -> str:
+    return f"{value:.3g}" if value != 0 and abs(value) < 1e-3 else f"{value:.3f}"
+
+
+@dataclass(frozen=True)
+class ThresholdOutcome:
+    """The comparison made for one threshold and its outcome: pass, fail or inconclusive.
+
+    With ``gate_on="interval"`` (the default for a metric that carries an
+    interval) the whole interval must lie on the allowed side to pass and on
+    the wrong side to fail; an interval that contains the bound decides
+    nothing (``inconclusive``), an equivalence-test reading that puts the
+    burden of proof on the model. ``gate_on="estimate"`` compares the point
+    estimate alone. ``needed_n`` estimates how many examples (per group, for
+    group metrics) would make the interval narrow enough to decide.
+    """
+
+    metric: str
+    op: Literal["min", "max"]
+    bound: float
+    value: float | None
+    outcome: Outcome
+    gate_on: GateOn = "estimate"
+    interval: tuple[float, float] | None = None
+    needed_n: int | None = None
+    #: The examples the interval rests on now (``Metric.n``: the smallest group for group metrics).
+    n: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "pass"
+
+    @property
+    def comparison(self) -> str:
+        sign = ">=" if self.op == "min" else "<="
+        if self.value is None:
+            return f"{self.metric} = n/a {sign} {self.bound:g}"
+        shown = f"{self.value:.4g}"
+        if self.gate_on == "interval" and self.interval is not None:
+            shown += f" [{self.interval[0]:.4g}, {self.interval[1]:.4g}]"
+        return f"{self.metric} = {shown} {sign} {self.bound:g}"
+
+    @property
+    def sentence(self) -> str:
+        """The outcome in plain words, as the report, Markdown and JUnit print it."""
+        need = "at least" if self.op == "min" else "at most"
+        if self.value is None:
+            return f"{self.metric} could not be computed, so its threshold ({need} {self.bound:g}) cannot be met"
+        if self.gate_on == "interval" and self.interval is not None:
+            low, high = (_short(v) for v in self.interval)
+            if self.outcome == "inconclusive":
+                more = (f" (about {self.needed_n} examples would decide it, where the interval rests on {self.n} now)"
+                        if self.needed_n and self.n else "")
+                return (f"the interval [{low}, {high}] of {self.metric} contains the limit {self.bound:g}: "
+                        f"more examples are needed{more}")
+            side = "meets" if self.outcome == "pass" else "misses"
+            return f"the whole interval [{low}, {high}] of {self.metric} {side} the limit ({need} {self.bound:g})"
+        verb = "meets" if self.outcome == "pass" else "misses"
+        return f"{self.metric} = {_short(self.value)} {verb} the limit ({need} {self.bound:g}; point estimate)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "op": self.op,
+            "bound": self.bound,
+            "value": _clean_number(self.value),
+            "outcome": self.outcome,
+            "passed": self.passed,
+            "gate_on": self.gate_on,
+            "interval": None if self.interval is None else [_clean_number(v) for v in self.interval],
+            "needed_n": self.needed_n,
+            "n": self.n,
+            "comparison": self.comparison,
+            "sentence": self.sentence,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ThresholdOutcome":
+        interval = data.get("interval")
+        return cls(
+            metric=data["metric"],
+            op=data["op"],
+            bound=data["bound"],
+            value=data.get("value"),
+            outcome=data.get("outcome") or ("pass" if data.get("passed") else "fail"),
+            gate_on=data.get("gate_on", "estimate"),
+            interval=None if interval is None else (interval[0], interval[1]),
+            needed_n=data.get("needed_n"),
+            n=data.get("n"),
+        )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check found. ``status`` is final once the runner has gated it."""
+
+    id: str
+    title: str
+    status: Status
+    message: str = ""
+    metrics: tuple[Metric, ...] = ()
+    thresholds: tuple[ThresholdOutcome, ...] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    regulations: tuple[str, ...] = ()
+    plugin: str = ""
+    gated: bool = True
+    duration_s: float = 0.0
+    inputs_key: str = ""
+
+    def metric(self, name: str) -> Metric | None:
+        for metric in self.metrics:
+            if metric.name == name:
+                return metric
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "message": self.message,
+            "metrics": [m.to_dict() for m in self.metrics],
+            "thresholds": [t.to_dict() for t in self.thresholds],
+            "evidence": _json_safe(self.evidence),
+            "regulations": list(self.regulations),
+            "plugin": self.plugin,
+            "gated": self.gated,
+            "duration_s": round(self.duration_s, 4),
+            "inputs_key": self.inputs_key,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "CheckResult":
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            status=data["status"],
+            message=data.get("message", ""),
+            metrics=tuple(Metric.from_dict(m) for m in data.get("metrics", [])),
+            thresholds=tuple(ThresholdOutcome.from_dict(t) for t in data.get("thresholds", [])),
+            evidence=data.get("evidence", {}),
+            regulations=tuple(data.get("regulations", [])),
+            plugin=data.get("plugin", ""),
+            gated=data.get("gated", True),
+            duration_s=data.get("duration_s", 0.0),
+            inputs_key=data.get("inputs_key", ""),
+        )
+
+
+def _json_safe(value: Any) -> Any:
+    """Evidence comes from plugins: turn numpy scalars/arrays and NaN into plain JSON."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        return _json_safe(value.tolist())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _json_safe(dataclasses.asdict(value))
+    return _clean_number(value)
+
+
+def _first_sentence(text: str) -> str:
+    """The reason a coverage line quotes: the message's first sentence (messages lead with it)."""
+    first = (text or "").strip().split("\n", 1)[0]
+    end = first.find(". ")
+    first = (first[:end] if end >= 0 else first).rstrip(".")
+    return first if len(first) <= REASON_CHARS else first[: REASON_CHARS - 1].rstrip() + "\u2026"
+
+
+#: A coverage line quotes at most this much of each reason (the check's own message has the rest).
+REASON_CHARS = 120
+
+
+def _reason(check: "CheckResult") -> str:
+    """Why a gated check decided nothing, in a few words: the straddled limit, else the message's first sentence."""
+    for outcome in check.thresholds:
+        if outcome.outcome == "inconclusive" and outcome.interval is not None:
+            low, high = outcome.interval
+            return f"interval [{_short(low)}, {_short(high)}] contains {outcome.bound:g}"
+    return _first_sentence(check.message)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the verdict rests on: how many gated checks decided, which could not, and why.
+
+    A gated check decides when it passed or failed (or errored: that is
+    reported as an error). One that is inconclusive, skipped or not
+    applicable decided nothing, so the verdict cannot read a plain PASS over
+    it. Informational (``gate: false``) findings are counted apart, never as
+    gate failures.
+    """
+
+    gated: int
+    decided: int
+    undecided: tuple[tuple[str, str, str], ...] = ()   # (check id, status, reason)
+    informational: int = 0
+    informational_findings: int = 0                     # non-gated checks that failed or warned
+
+    @classmethod
+    def of(cls, checks: "tuple[CheckResult, ...] | list[CheckResult]") -> "Coverage":
+        gated = [c for c in checks if c.gated]
+        undecided = tuple((c.id, c.status, _reason(c)) for c in gated if c.status in UNDECIDED)
+        informational = [c for c in checks if not c.gated]
+        return cls(
+            gated=len(gated),
+            decided=sum(1 for c in gated if c.status in ("pass", "fail", "warn")),
+            undecided=undecided,
+            informational=len(informational),
+            informational_findings=sum(1 for c in informational if c.status in ("fail", "warn", "inconclusive")),
+        )
+
+    @property
+    def line(self) -> str:
+        """One sentence: "14 of 15 gated checks decided; fairness.counterfactual: not applicable, ..."."""
+        text = f"{self.decided} of {self.gated} gated check{'s' if self.gated != 1 else ''} decided"
+        for check_id, status, reason in self.undecided:
+            text += f"; {check_id}: {status.replace('_', ' ')}" + (f", {reason}" if reason else "")
+        if self.informational:
+            text += (f"; {self.informational} informational check{'s' if self.informational != 1 else ''}"
+                     f" ({self.informational_findings} with findings) not gated")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gated": self.gated,
+            "decided": self.decided,
+            "undecided": [{"id": i, "status": s, "reason": r} for i, s, r in self.undecided],
+            "informational": self.informational,
+            "informational_findings": self.informational_findings,
+            "line": self.line,
+        }
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything one run produced; the body of results.json.
+
+    ``provenance`` says what was audited (config, data and weight hashes,
+    versions); ``run`` holds what differs between two identical runs (times,
+    host, durations), kept apart so the rest can be compared byte for byte.
+    """
+
+    verdict: Literal["pass", "fail", "error", "incomplete"]
+    exit_code: int
+    checks: tuple[CheckResult, ...]
+    provenance: Mapping[str, Any]
+    predictor: Mapping[str, Any] = field(default_factory=dict)
+    run: Mapping[str, Any] = field(default_factory=dict)
+    complete: bool = True
+    schema_version: str = SCHEMA_VERSION
+    #: Per-example outputs on the evaluation split (columnar: ids, labels,
+    #: predictions, scores), kept so a later run can be compared with paired tests.
+    predictions: Mapping[str, Any] | None = None
+    #: The comparison with a baseline run (harness.compare.policy), when one was given.
+    comparison: Mapping[str, Any] | None = None
+    #: The digests of inputs, body and outputs (harness.integrity.manifest), as last written.
+    manifest: Mapping[str, Any] | None = None
+    #: The Ed25519 signature block (harness.integrity.signing) once ``harness sign`` ran.
+    signature: Mapping[str, Any] | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in STATUSES}
+        for check in self.checks:
+            counts[check.status] += 1
+        return counts
+
+    @property
+    def coverage(self) -> "Coverage":
+        return Coverage.of(self.checks)
+
+    def check(self, check_id: str) -> CheckResult | None:
+        for check in self.checks:
+            if check.id == check_id:
+                return check
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "complete": self.complete,
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "counts": self.counts,
+            "coverage": self.coverage.to_dict(),
+            # Check durations differ between identical runs: they live in the run block (run.check_durations).
+            "checks": [{k: v for k, v in c.to_dict().items() if k != "duration_s"} for c in self.checks],
+            "provenance": _json_safe(self.provenance),
+            "predictor": _json_safe(self.predictor),
+            "run": _json_safe({**self.run, "check_durations": {c.id: round(c.duration_s, 4) for c in self.checks}}),
+            **({"predictions": _json_safe(self.predictions)} if self.predictions is not None else {}),
+            **({"comparison": _json_safe(self.comparison)} if self.comparison is not None else {}),
+            **({"manifest": _json_safe(self.manifest)} if self.manifest is not None else {}),
+            **({"signature": _json_safe(self.signature)} if self.signature is not None else {}),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "AuditResult":
+        durations = (data.get("run") or {}).get("check_durations") or {}
+        return cls(
+            verdict=data["verdict"],
+            exit_code=data["exit_code"],
+            checks=tuple(CheckResult.from_dict({"duration_s": durations.get(c.get("id"), 0.0), **c}) for c in data["checks"]),
+            provenance=data.get("provenance", {}),
+            predictor=data.get("predictor", {}),
+            run=data.get("run", {}),
+            complete=data.get("complete", True),
+            schema_version=data.get("schema_version", SCHEMA_VERSION),
+            predictions=data.get("predictions"),
+            comparison=data.get("comparison"),
+            manifest=data.get("manifest"),
+            signature=data.get("signature"),
+        )
