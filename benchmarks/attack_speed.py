@@ -64,7 +64,8 @@ def tiny_bert(bundle: Any, seed: int) -> Any:
     import torch
 
     from harness.config.settings import FineTuneConfig
-    from harness.ml.models import ModelHandle, build_tiny_bert
+    from harness.ml.models import ModelHandle
+    from harness.ml.tiny_bert import build_tiny_bert
     from harness.ml.training import fine_tune
 
     train_texts = list(bundle.splits["train"].texts)

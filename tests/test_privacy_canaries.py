@@ -72,7 +72,7 @@ def test_audit_on_simulated_scores() -> None:
 def test_canaries_are_reproducible_and_planted_only_in_the_training_copy() -> None:
     from harness.config.settings import DataConfig
     from harness.ml.data import load_dataset
-    from harness.ml.models import build_tiny_bert
+    from harness.ml.tiny_bert import build_tiny_bert
 
     data = load_dataset(DataConfig(path="builtin:clinical-triage", synthetic={"size": 60}), seed=0, base_dir=Path.cwd())
     _, tokenizer = build_tiny_bert(data.splits["train"].texts, data.label_names, seed=0)

@@ -186,7 +186,8 @@ def test_empty_poisson_batches_are_noise_steps_and_rdp_matches_opacus(mode: str)
     from opacus.accountants import RDPAccountant
 
     from harness.config.settings import FineTuneConfig
-    from harness.ml.models import ModelHandle, build_tiny_bert
+    from harness.ml.models import ModelHandle
+    from harness.ml.tiny_bert import build_tiny_bert
     from harness_privacy.dp_training import DPSettings, dp_fine_tune
 
     data = _small_bundle(60)
@@ -215,7 +216,8 @@ def test_ghost_failure_falls_back_to_hooks_with_the_reason(monkeypatch: pytest.M
     import torch
 
     from harness.config.settings import FineTuneConfig
-    from harness.ml.models import ModelHandle, build_tiny_bert
+    from harness.ml.models import ModelHandle
+    from harness.ml.tiny_bert import build_tiny_bert
     from harness_privacy import dp_training
 
     real = dp_training._make_private

@@ -189,7 +189,7 @@ def test_attack_choice_follows_how_the_model_was_trained() -> None:
 
 
 def test_model_audited_as_loaded_gets_the_loss_attack_only(tmp_path: Path) -> None:
-    from harness.ml.models import build_tiny_bert
+    from harness.ml.tiny_bert import build_tiny_bert
     from harness.ml.builtin_data import LABELS, SyntheticSpec, generate_clinical_triage
 
     frame = generate_clinical_triage(SyntheticSpec(size=120))

@@ -9,7 +9,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from harness.ml.models import ModelHandle, build_tiny_bert  # noqa: E402
+from harness.ml.models import ModelHandle  # noqa: E402
+from harness.ml.tiny_bert import build_tiny_bert
 from harness.ml.predict import Predictor  # noqa: E402
 from harness.ml.builtin_data import LABELS, SyntheticSpec, generate_clinical_triage  # noqa: E402
 from harness_robustness.offline import import_textattack  # noqa: E402

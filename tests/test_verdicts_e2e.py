@@ -94,7 +94,7 @@ def test_one_class_model_fails_with_honest_intervals(tmp_path: Path) -> None:
     """A model whose classifier bias forces one class everywhere: no zero-width interval, the gate says no."""
     import torch
 
-    from harness.ml.models import build_tiny_bert
+    from harness.ml.tiny_bert import build_tiny_bert
     from harness.ml.builtin_data import LABELS, SyntheticSpec, generate_clinical_triage
 
     texts = generate_clinical_triage(SyntheticSpec(size=200))["text"].tolist()

@@ -74,6 +74,7 @@ class DatasetBundle:
         return self.splits[self.eval_split]
 
     def get(self, name: str) -> Split | None:
+        """The split called ``name`` (``\"train\"``, ``\"validation\"``, ``\"test\"``...), or ``None`` when the data has none."""
         return self.splits.get(name)
 
     def provenance(self) -> dict[str, Any]:

@@ -75,6 +75,11 @@ class Check:
     Options: ClassVar[type[CheckOptions]] = CheckOptions
 
     def run(self, ctx: "RunContext", options: CheckOptions) -> CheckResult:  # pragma: no cover - abstract
+        """Compute the check on ``ctx`` (data, shared predictor, seeded RNGs) with its validated ``options``; return ``self.result(...)``.
+
+        Do not gate here: return metrics (with intervals where a reviewer reads them)
+        and the runner applies the thresholds. Raising makes the check ``error``.
+        """
         raise NotImplementedError
 
     def result(

@@ -9,25 +9,40 @@ only when none does. Everything else is a plain broadcast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import pluggy
 
 if TYPE_CHECKING:
     import click
 
-    from harness.plugin.checks import Check
+    import jinja2
+
     from harness.config.settings import AuditConfig, DataConfig, ModelConfig
-    from harness.run.context import RunContext
     from harness.ml.data import DatasetBundle
     from harness.ml.models import ModelHandle
+    from harness.ml.training import TrainingReport
+    from harness.plugin.checks import Check
     from harness.plugin.sections import ReportSection
     from harness.results.types import AuditResult, CheckResult
+    from harness.run.context import RunContext
 
 PROJECT_NAME = "harness"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+#: The hooks in the order a run calls them, under the phase they belong to (the docs' headings).
+LIFECYCLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ('Registration', 'when plugins load, before any config is read', ('harness_register_checks', 'harness_register_commands')),
+    ('Configuration', 'after the core validated the config, before anything is loaded', ('harness_validate_config',)),
+    ('Loading and training', 'data first, then the model, then fine-tuning when the config asks for it', ('harness_load_dataset', 'harness_load_model', 'harness_train')),
+    ('The run', 'around the checks', ('harness_run_start', 'harness_check_done', 'harness_run_done')),
+    ('The report', 'whenever a report is rendered, also from a results file alone', ('harness_report_sections',)),
+)
+
+
+# ---- Registration: when plugins load, before any config is read ----------------------------------
 
 
 @hookspec
@@ -43,11 +58,54 @@ def harness_register_checks(register: "Callable[[type[Check]], None]") -> None:
     """
 
 
+@hookspec
+def harness_register_commands(cli: "click.Group") -> None:
+    """Add commands to the ``harness`` command line.
+
+    :param cli: the top-level click group; call ``cli.add_command(...)``
+        or decorate functions with ``@cli.command()``. Keep heavy imports
+        inside the command functions so ``harness --help`` stays fast.
+    """
+
+
+# ---- Configuration: after the core validated the config, before anything is loaded ---------------
+
+
+@hookspec
+def harness_validate_config(config: "AuditConfig") -> None:
+    """Check plugin-specific settings before anything is loaded or written.
+
+    The core validates the config it knows; keys it keeps for plugins (such
+    as ``model.fine_tune.dp`` or ``model.fine_tune.adversarial_augment``) are
+    checked here. Raise :class:`harness.ConfigError` with a one-line
+    message naming the key (``model.fine_tune.dp.delta: ...``): the run stops
+    with exit code 2 before data, model or outputs are touched.
+
+    :param config: the whole validated audit config.
+    """
+
+
+# ---- Loading and training: data first, then the model, then fine-tuning when the config asks for it ----
+
+
+@hookspec(firstresult=True)
+def harness_load_dataset(spec: "DataConfig", ctx: "RunContext") -> "DatasetBundle | None":
+    """Load the dataset from a source the core does not know.
+
+    Return a :class:`harness.DatasetBundle` (its splits already
+    made), or ``None`` to fall through to the core's loaders (CSV, JSONL,
+    Parquet, saved Hugging Face datasets, ``builtin:``).
+
+    :param spec: the ``data`` section of the config.
+    :param ctx: the run context (``ctx.data`` and ``ctx.model`` are not set yet).
+    """
+
+
 @hookspec(firstresult=True)
 def harness_load_model(spec: "ModelConfig", ctx: "RunContext") -> "ModelHandle | None":
     """Load the model to audit from a source the core does not know.
 
-    Return a :class:`harness.ml.models.ModelHandle` to take over, or ``None`` to
+    Return a :class:`harness.ModelHandle` to take over, or ``None`` to
     let the next plugin (and finally the core's Hugging Face loader) try.
 
     :param spec: the ``model`` section of the config (``spec.path`` is the
@@ -58,26 +116,13 @@ def harness_load_model(spec: "ModelConfig", ctx: "RunContext") -> "ModelHandle |
 
 
 @hookspec(firstresult=True)
-def harness_load_dataset(spec: "DataConfig", ctx: "RunContext") -> "DatasetBundle | None":
-    """Load the dataset from a source the core does not know.
-
-    Return a :class:`harness.ml.data.DatasetBundle` (its splits already
-    made), or ``None`` to fall through to the core's loaders (CSV, JSONL,
-    Parquet, saved Hugging Face datasets, ``builtin:``).
-
-    :param spec: the ``data`` section of the config.
-    :param ctx: the run context (``ctx.data`` and ``ctx.model`` are not set yet).
-    """
-
-
-@hookspec(firstresult=True)
 def harness_train(
     model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig", ctx: "RunContext"
-) -> "Any | None":
+) -> "TrainingReport | None":
     """Replace the fine-tuning loop (the privacy plugin adds DP-SGD here).
 
     Called only when the config asks for fine-tuning. Train ``model.model`` in
-    place and return a :class:`harness.ml.training.TrainingReport`, or return
+    place and return a :class:`harness.TrainingReport`, or return
     ``None`` to leave it to the next plugin and finally the core's loop.
 
     :param model: the loaded model and tokenizer, on ``ctx.device``.
@@ -88,19 +133,7 @@ def harness_train(
     """
 
 
-@hookspec
-def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
-    """Add sections to the HTML report.
-
-    Return a list of :class:`harness.outputs.html.ReportSection` (title, template
-    name, context, and the folder holding the template), or ``None``. Called
-    when any report is rendered, including ``harness report RESULTS.json``,
-    so it must work from the results alone (no model, no data).
-
-    :param result: the audit result being rendered.
-    :param env: the Jinja2 environment (autoescape on); a plugin may read its
-        globals and filters but must not change them.
-    """
+# ---- The run: around the checks ------------------------------------------------------------------
 
 
 @hookspec
@@ -129,25 +162,19 @@ def harness_run_done(result: "AuditResult", ctx: "RunContext") -> None:
     """
 
 
-@hookspec
-def harness_validate_config(config: "AuditConfig") -> None:
-    """Check plugin-specific settings before anything is loaded or written.
-
-    The core validates the config it knows; keys it keeps for plugins (such
-    as ``model.fine_tune.dp`` or ``model.fine_tune.adversarial_augment``) are
-    checked here. Raise :class:`harness.errors.ConfigError` with a one-line
-    message naming the key (``model.fine_tune.dp.delta: ...``): the run stops
-    with exit code 2 before data, model or outputs are touched.
-
-    :param config: the whole validated audit config.
-    """
+# ---- The report: whenever a report is rendered, also from a results file alone -------------------
 
 
 @hookspec
-def harness_register_commands(cli: "click.Group") -> None:
-    """Add commands to the ``harness`` command line.
+def harness_report_sections(result: "AuditResult", env: "jinja2.Environment") -> "list[ReportSection] | None":
+    """Add sections to the HTML report.
 
-    :param cli: the top-level click group; call ``cli.add_command(...)``
-        or decorate functions with ``@cli.command()``. Keep heavy imports
-        inside the command functions so ``harness --help`` stays fast.
+    Return a list of :class:`harness.ReportSection` (title, template
+    name, context, and the folder holding the template), or ``None``. Called
+    when any report is rendered, including ``harness report RESULTS.json``,
+    so it must work from the results alone (no model, no data).
+
+    :param result: the audit result being rendered.
+    :param env: the Jinja2 environment (autoescape on); a plugin may read its
+        globals and filters but must not change them.
     """
