@@ -29,7 +29,3 @@ class DataError(UsageError):
 
 class ModelError(UsageError):
     """A model cannot be found or loaded as a sequence classifier."""
-
-
-class PluginError(HarnessError):
-    """A plugin failed to load or register; reported by name."""

@@ -3,8 +3,8 @@
 Anything named here changes only on purpose: ``tests/test_api_stability.py``
 compares the live objects with these lists and fails on any difference, so a
 change to ``harness.__all__``, to a hook's signature or to the fields of the
-result types must come with an edit here (and a line in the changelog, and a
-version bump when it breaks plugins). Everything not listed is internal.
+result types must come with an edit here (and a note in the release notes,
+and a version bump when it breaks plugins). Everything not listed is internal.
 """
 
 from __future__ import annotations

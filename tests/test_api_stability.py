@@ -12,7 +12,7 @@ import api_snapshot as api
 def test_the_live_api_matches_the_list(part: str) -> None:
     live, listed = api.live_api()[part], api.listed_api()[part]
     assert live == listed, (
-        f"the public API ({part}) changed: update tests/api_snapshot.py on purpose (and say so in the changelog).\n"
+        f"the public API ({part}) changed: update tests/api_snapshot.py on purpose (and say so in the release notes).\n"
         f"live:   {live}\nlisted: {listed}"
     )
 

@@ -1,4 +1,4 @@
-"""Gate policy: ``gate.fail_on`` and ``--fail-on`` decide which statuses fail the run; exit codes as DESIGN.md."""
+"""Gate policy: ``gate.fail_on`` and ``--fail-on`` decide which statuses fail the run; exit codes as the README lists them."""
 
 from __future__ import annotations
 

@@ -398,16 +398,6 @@ class SyntheticSpec:
     def __post_init__(self) -> None:
         _validate(self)
 
-    @property
-    def bias_attribute(self) -> str:
-        """Attribute half of ``bias_group`` (e.g. ``"sex"``)."""
-        return _parse_group(self.bias_group)[0]
-
-    @property
-    def bias_value(self) -> str:
-        """Value half of ``bias_group`` (e.g. ``"female"``)."""
-        return _parse_group(self.bias_group)[1]
-
 
 def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

@@ -70,7 +70,7 @@ class Check:
     #: The metric that ``min``/``max`` at the top level of a check's config refer to.
     primary_metric: ClassVar[str | None] = None
     default_thresholds: ClassVar[Mapping[str, Threshold]] = {}
-    #: Regulation clauses this check is evidence for (see shared/REGULATION.md).
+    #: Regulation clauses this check is evidence for (identifiers of ``harness/plugin/regulation.py``).
     regulations: ClassVar[tuple[str, ...]] = ()
     Options: ClassVar[type[CheckOptions]] = CheckOptions
 

@@ -186,10 +186,6 @@ def _why_not_loaded(name: str) -> str | None:
     return None
 
 
-def _should_load(name: str) -> bool:
-    return _why_not_loaded(name) is None
-
-
 def _load_entry_points(host: PluginHost) -> None:
     seen: set[str] = set()
     for entry_point in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
@@ -233,8 +229,3 @@ def get_host() -> PluginHost:
         _host = build_host()
     return _host
 
-
-def reset_host() -> None:
-    """Forget the process-wide host (tests change the environment switches)."""
-    global _host
-    _host = None

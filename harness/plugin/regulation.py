@@ -1,8 +1,8 @@
 """The regulation clauses checks can declare as the evidence they provide.
 
 Checks name clauses by identifier in their ``regulations`` attribute; the
-report looks up a one-line paraphrase here (from shared/REGULATION.md) so a
-reviewer sees what each clause asks without leaving the offline file.
+report looks up a one-line paraphrase here (each checked against the
+regulation's text) so a reviewer sees what each clause asks without leaving the offline file.
 Paraphrases orient; they are not legal text. An identifier not listed here
 is still shown, without a paraphrase.
 """

@@ -105,6 +105,3 @@ def machine() -> dict[str, Any]:
         "python_executable": sys.executable,
     }
 
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
