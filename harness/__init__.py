@@ -61,7 +61,38 @@ _EXPORTS: dict[str, str] = {
     "audit": "harness.run.runner",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AuditResult",
+    "Check",
+    "CheckOptions",
+    "CheckResult",
+    "ConfigError",
+    "DataError",
+    "DatasetBundle",
+    "HarnessError",
+    "Interval",
+    "Metric",
+    "ModelError",
+    "ModelHandle",
+    "Predictor",
+    "ReportSection",
+    "RunContext",
+    "Split",
+    "Threshold",
+    "ThresholdOutcome",
+    "TrainingReport",
+    "UsageError",
+    "audit",
+    "bootstrap_interval",
+    "clopper_pearson_interval",
+    "collate",
+    "did_you_mean",
+    "encode",
+    "hookimpl",
+    "load_results",
+    "run_command",
+    "wilson_interval",
+]
 
 if TYPE_CHECKING:
     from harness.cli.guard import run_command

@@ -10,7 +10,6 @@ whose message names the file, the key path and what was expected, with a
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Any, Literal, Mapping

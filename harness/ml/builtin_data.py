@@ -613,8 +613,8 @@ def _context_sentence(sex: str, r: Sequence[float]) -> str:
 
 def _email(first: str, last: str, number: int, r: Sequence[float]) -> str:
     """A reserved-domain address derived from the synthetic name."""
-    f, l = (re.sub(r"[^a-z]", "", part.lower()) for part in (first, last))
-    local = _pick((f"{f}.{l}", f"{f[0]}{l}{number}", f"{l}.{f[0]}", f"{f}{number}"), r[_Col.EMAIL_FMT])
+    given, family = (re.sub(r"[^a-z]", "", part.lower()) for part in (first, last))
+    local = _pick((f"{given}.{family}", f"{given[0]}{family}{number}", f"{family}.{given[0]}", f"{given}{number}"), r[_Col.EMAIL_FMT])
     return f"{local}@{_pick(_EMAIL_DOMAINS, r[_Col.DOMAIN])}"
 
 

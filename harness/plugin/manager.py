@@ -104,8 +104,8 @@ class PluginHost:
                 continue
             staged = CheckRegistry(dict(self.registry.checks))
 
-            def register(check_class: type[Check], _plugin: str = name) -> None:
-                staged.register(check_class, _plugin)
+            def register(check_class: type[Check], _plugin: str = name, _staged: CheckRegistry = staged) -> None:
+                _staged.register(check_class, _plugin)
 
             try:
                 impl.function(register=register)

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
+from harness.text.numbers import format_interval, format_limit, format_number
 from harness.stats.intervals import Interval
 
 SCHEMA_VERSION = "1.0"
@@ -78,10 +79,6 @@ Outcome = Literal["pass", "fail", "inconclusive"]
 GateOn = Literal["interval", "estimate"]
 
 
-def _short(value: float) -> str:
-    return f"{value:.3g}" if value != 0 and abs(value) < 1e-3 else f"{value:.3f}"
-
-
 @dataclass(frozen=True)
 class ThresholdOutcome:
     """The comparison made for one threshold and its outcome: pass, fail or inconclusive.
@@ -114,29 +111,29 @@ class ThresholdOutcome:
     def comparison(self) -> str:
         sign = ">=" if self.op == "min" else "<="
         if self.value is None:
-            return f"{self.metric} = n/a {sign} {self.bound:g}"
-        shown = f"{self.value:.4g}"
+            return f"{self.metric} = n/a {sign} {format_limit(self.bound)}"
+        shown = format_number(self.value)
         if self.gate_on == "interval" and self.interval is not None:
-            shown += f" [{self.interval[0]:.4g}, {self.interval[1]:.4g}]"
-        return f"{self.metric} = {shown} {sign} {self.bound:g}"
+            shown += f" {format_interval(*self.interval)}"
+        return f"{self.metric} = {shown} {sign} {format_limit(self.bound)}"
 
     @property
     def sentence(self) -> str:
         """The outcome in plain words, as the report, Markdown and JUnit print it."""
         need = "at least" if self.op == "min" else "at most"
         if self.value is None:
-            return f"{self.metric} could not be computed, so its threshold ({need} {self.bound:g}) cannot be met"
+            return f"{self.metric} could not be computed, so its threshold ({need} {format_limit(self.bound)}) cannot be met"
         if self.gate_on == "interval" and self.interval is not None:
-            low, high = (_short(v) for v in self.interval)
+            low, high = (format_number(v) for v in self.interval)
             if self.outcome == "inconclusive":
                 more = (f" (about {self.needed_n} examples would decide it, where the interval rests on {self.n} now)"
                         if self.needed_n and self.n else "")
-                return (f"the interval [{low}, {high}] of {self.metric} contains the limit {self.bound:g}: "
+                return (f"the interval [{low}, {high}] of {self.metric} contains the limit {format_limit(self.bound)}: "
                         f"more examples are needed{more}")
             side = "meets" if self.outcome == "pass" else "misses"
-            return f"the whole interval [{low}, {high}] of {self.metric} {side} the limit ({need} {self.bound:g})"
+            return f"the whole interval [{low}, {high}] of {self.metric} {side} the limit ({need} {format_limit(self.bound)})"
         verb = "meets" if self.outcome == "pass" else "misses"
-        return f"{self.metric} = {_short(self.value)} {verb} the limit ({need} {self.bound:g}; point estimate)"
+        return f"{self.metric} = {format_number(self.value)} {verb} the limit ({need} {format_limit(self.bound)}; point estimate)"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -257,7 +254,7 @@ def _reason(check: "CheckResult") -> str:
     for outcome in check.thresholds:
         if outcome.outcome == "inconclusive" and outcome.interval is not None:
             low, high = outcome.interval
-            return f"interval [{_short(low)}, {_short(high)}] contains {outcome.bound:g}"
+            return f"interval [{format_number(low)}, {format_number(high)}] contains {format_limit(outcome.bound)}"
     return _first_sentence(check.message)
 
 
@@ -352,6 +349,7 @@ class AuditResult:
         return Coverage.of(self.checks)
 
     def check(self, check_id: str) -> CheckResult | None:
+        """The result of ``check_id`` (for example ``\"accuracy.performance\"``), or ``None`` when it did not run."""
         for check in self.checks:
             if check.id == check_id:
                 return check
