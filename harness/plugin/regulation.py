@@ -2,9 +2,12 @@
 
 Checks name clauses by identifier in their ``regulations`` attribute; the
 report looks up a one-line paraphrase here (each checked against the
-regulation's text) so a reviewer sees what each clause asks without leaving the offline file.
-Paraphrases orient; they are not legal text. An identifier not listed here
-is still shown, without a paraphrase.
+regulation's text) so a reviewer sees what each clause asks without leaving
+the offline file. PIPL is the Personal Information Protection Law of the
+People's Republic of China (2021); "China GenAI Measures" the Interim Measures
+for the Management of Generative Artificial Intelligence Services (2023).
+Paraphrases orient; they are not legal text. An identifier not listed here is
+still shown, without a paraphrase.
 """
 
 from __future__ import annotations
@@ -47,6 +50,13 @@ _CLAUSES: tuple[Clause, ...] = (
     Clause("GDPR", "Art. 25", "Data protection by design (e.g. DP training, anonymisation)."),
     Clause("GDPR", "Art. 32", "Security of processing, e.g. pseudonymisation of personal data."),
     Clause("GDPR", "Art. 35", "Data protection impact assessment."),
+    # China. Each gist checked against the article's text (Chinese and English translations).
+    Clause("PIPL", "Art. 24", "Automated decision-making: transparent, with fair and just results; no unreasonable differential treatment of individuals."),
+    Clause("PIPL", "Art. 28", "Sensitive personal information (health, financial accounts, biometrics, under-14s...): only with a specific purpose, sufficient necessity and strict protection."),
+    Clause("PIPL", "Art. 51", "Security measures, including technical measures such as encryption and de-identification."),
+    Clause("PIPL", "Art. 55", "A personal information protection impact assessment in advance, e.g. for sensitive data or automated decision-making."),
+    Clause("PIPL", "Art. 56", "The assessment covers lawfulness and necessity, the impact on individuals' rights and security risks, and whether the protection measures fit the risk."),
+    Clause("China GenAI Measures", "Art. 4(2)", "Effective measures against discrimination by ethnicity, belief, country, region, sex, age, occupation, health... in algorithm design, training data and service."),
 )
 
 CATALOG: dict[str, Clause] = {clause.id: clause for clause in _CLAUSES}
