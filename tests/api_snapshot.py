@@ -40,7 +40,7 @@ FIELDS: dict[str, dict[str, str]] = {
     "CheckResult": {
         "id": "str", "title": "str", "status": "Status", "message": "str", "metrics": "tuple[Metric, ...]",
         "thresholds": "tuple[ThresholdOutcome, ...]", "evidence": "Mapping[str, Any]", "regulations": "tuple[str, ...]",
-        "plugin": "str", "gated": "bool", "duration_s": "float", "inputs_key": "str",
+        "plugin": "str", "gated": "bool", "duration_s": "float", "inputs_key": "str", "error": "Mapping[str, Any] | None",
     },
     "Metric": {"name": "str", "value": "float | None", "interval": "Interval | None", "description": "str", "n": "int | None"},
     "Interval": {"low": "float", "high": "float", "level": "float", "method": "str"},
@@ -49,7 +49,7 @@ FIELDS: dict[str, dict[str, str]] = {
 
 #: Class attributes a Check subclass declares.
 CHECK_ATTRIBUTES: tuple[str, ...] = (
-    "Options", "default_thresholds", "description", "id", "primary_metric", "regulations", "title",
+    "Options", "default_thresholds", "description", "id", "languages", "primary_metric", "regulations", "title",
 )
 
 

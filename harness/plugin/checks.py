@@ -72,7 +72,20 @@ class Check:
     default_thresholds: ClassVar[Mapping[str, Threshold]] = {}
     #: Regulation clauses this check is evidence for (identifiers of ``harness/plugin/regulation.py``).
     regulations: ClassVar[tuple[str, ...]] = ()
+    #: The languages (ISO 639-1 codes, e.g. ``("en", "zh")``) this check's method is valid for;
+    #: ``None`` (the default) means any language. On evaluation texts mostly in other
+    #: languages the runner does not call :meth:`run` and reports ``not_applicable``
+    #: with the measured language shares.
+    languages: ClassVar[tuple[str, ...] | None] = None
     Options: ClassVar[type[CheckOptions]] = CheckOptions
+
+    def supported_languages(self, options: CheckOptions) -> tuple[str, ...] | None:
+        """The languages this check can test with these ``options`` (default: :attr:`languages`).
+
+        Override when an option changes them: an attack recipe built for English
+        supports ``("en",)``, a Chinese recipe ``("zh",)``.
+        """
+        return self.languages
 
     def run(self, ctx: "RunContext", options: CheckOptions) -> CheckResult:  # pragma: no cover - abstract
         """Compute the check on ``ctx`` (data, shared predictor, seeded RNGs) with its validated ``options``; return ``self.result(...)``.
