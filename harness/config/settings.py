@@ -24,7 +24,7 @@ OUTPUT_FORMATS: tuple[str, ...] = ("json", "html", "junit", "markdown")
 #: Names after ``builtin:`` that model.path / data.path accept, checked here so a
 #: typo is reported with the config's file name before any data or torch loads.
 BUILTIN_MODELS: tuple[str, ...] = ("builtin:tiny-bert",)
-BUILTIN_DATASETS: tuple[str, ...] = ("builtin:clinical-triage",)
+BUILTIN_DATASETS: tuple[str, ...] = ("builtin:clinical-triage", "builtin:clinical-triage-zh")
 #: Fine-tuning used for builtin:tiny-bert when the config gives none (it starts
 #: from random weights); measured to reach ~0.93 test accuracy on the built-in data.
 BUILTIN_TINY_BERT_TRAINING: dict[str, Any] = {"epochs": 10, "lr": 2e-3, "batch_size": 16, "early_stopping_patience": 3}
@@ -99,7 +99,7 @@ class SplitFiles(_Strict):
 
 
 class SyntheticConfig(_Strict):
-    """Knobs of ``builtin:clinical-triage`` (see harness/ml/builtin_data.py)."""
+    """Knobs of ``builtin:clinical-triage`` and ``builtin:clinical-triage-zh`` (harness/ml/builtin_data.py, builtin_data_zh.py)."""
 
     size: int = Field(1200, ge=20, le=1_000_000)
     bias: float = Field(0.0, ge=0, le=1)
