@@ -307,13 +307,11 @@ def test_lookalikes_fail_the_checks_and_sit_only_in_notes_without_pii(frame: pd.
                 assert int(value[:2]) in PROVINCES and value[17].isdigit()
                 birth = datetime.datetime.strptime(value[6:14], "%Y%m%d").date()
                 assert f"{age_on_reference(birth)}岁" in row["text"]
-            elif kind == "record_number":
-                assert re.fullmatch(r"20\d{8}", value) and not MOBILE.match(value)
-                assert re.search(rf"(?:门诊号|住院号)[：\s]?{value}", row["text"])
     clean = (~frame["has_pii"]).sum()
     with_lookalike = (frame["lookalike_kinds"] != "").sum()
     assert 0.08 < with_lookalike / clean < 0.22
     assert all(count > 10 for count in counts.values()), counts
+    assert "门诊号" not in "".join(frame["text"]) and "住院号" not in "".join(frame["text"])  # record numbers are personal data
 
 
 def test_luhn_and_id_helpers_agree_with_known_values() -> None:

@@ -213,7 +213,6 @@ LOOKALIKES = [
     "订单号：13812345678，",                                   # order number shaped like a mobile
     "快递单号SF1234567890123。",
     "检验条码1234567890，",                                    # 10 digits
-    "门诊号2018932788，住院号：2021276163。",                  # record numbers: not flagged in Chinese text (see pii.py)
     "挂号时间：2024-03-10 18:39，就诊日期2023-10-02 10:38。",  # date and time, not a grouped phone
     "流水号20230305123456789，",
     "编号2023030512345678",
@@ -426,3 +425,12 @@ if __name__ == "__main__":  # python tests/test_pii_zh.py: print the measured nu
     r, fp, n = measure()
     print("recall:", {k: round(v, 4) for k, v in r.items()})
     print(f"look-alike false-positive rate: {fp:.4f} on {n} sentences")
+
+
+def test_chinese_record_numbers_are_medical_record_numbers_like_an_english_mrn() -> None:
+    from harness.text.pii import find_pii
+
+    for text, value in [("门诊号：2019123456，患者主诉胸痛", "2019123456"), ("住院号 2020654321。", "2020654321"), ("病历号A1234567。", "A1234567")]:
+        found = find_pii(text)
+        assert [(m.kind, text[m.start:m.end]) for m in found] == [("mrn", value)]
+    assert find_pii("门诊复查，血压140/90mmHg") == []

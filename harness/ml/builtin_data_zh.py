@@ -75,8 +75,9 @@ A few notes without PII (about 15% of them) carry **look-alikes** that are
 not personal data, recorded in ``lookalike_kinds`` / ``lookalike_values``:
 ``invalid_id_number`` (18 digits shaped like an identity number -- real
 region code, valid birth date -- with a wrong check digit, as a 标本条码 or
-医保结算流水号), ``record_number`` (a 10-digit 门诊号 / 住院号), ``date``
-(就诊日期) and ``lab_value`` (血常规, 血钾...).
+医保结算流水号), ``date`` (就诊日期) and ``lab_value`` (血常规, 血钾...).
+Record numbers (门诊号 / 住院号) are not planted at all: like an English MRN
+they identify a patient, so they are personal data, not look-alikes.
 
 The mobile, landline, identity and card numbers are random draws in valid
 formats; they are not checked against real subscribers, residents or
@@ -389,11 +390,10 @@ _PII_LABELS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 _TRAILER_LEADS: tuple[str, ...] = ("联系方式：", "登记信息：", "患者信息：", "回访登记：")
 
-LOOKALIKE_KINDS: tuple[str, ...] = ("invalid_id_number", "record_number", "date", "lab_value")
+LOOKALIKE_KINDS: tuple[str, ...] = ("invalid_id_number", "date", "lab_value")
 _LOOKALIKE_LABELS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "invalid_id_number": ("标本条码：", "检验申请单号 ", "医保结算流水号："),
-        "record_number": ("门诊号：", "住院号 ", "门诊号"),
         "date": ("就诊日期：", "发病日期 ", "挂号时间："),
     }
 )
@@ -733,8 +733,6 @@ def _lookalikes(sex: str, age: int, r: Sequence[float], digits: Sequence[int]) -
     for kind in kinds:
         if kind == "invalid_id_number":
             value = _id_number(sex, age, r, valid=False)
-        elif kind == "record_number":
-            value = f"{_int(2015, 2024, r[_Col.RECORD_YEAR])}{''.join(map(str, digits[_RECORD_DIGITS:_RECORD_DIGITS + 6]))}"
         elif kind == "date":
             value = _pick((f"{visit.year}年{visit.month}月{visit.day}日", f"{visit:%Y-%m-%d}", f"{visit:%Y-%m-%d} {visit.day % 12 + 8:02d}:{digits[_TIME_DIGITS] % 6}{digits[_TIME_DIGITS + 1]}"), r[_Col.PII_FMT])
         else:

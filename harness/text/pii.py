@@ -133,9 +133,10 @@ an order / waybill / invoice / serial label (订单号, 运单号, 快递单号,
 that failed the ID checks is not then reported as a card); a phone-shaped piece
 of a longer grouped digit run (a card that failed Luhn); dates (2023年3月5日,
 2023-03-05, ``2024-03-10 18:39`` in any language), vitals and lab values
-(血压140/90mmHg, 体温38.5℃).  Deliberately not flagged: 门诊号 / 住院号 /
-病历号 record numbers (unlike English "MRN": in Chinese notes they are
-treated as look-alikes), 15-digit first-generation IDs, full-width digits.
+(血压140/90mmHg, 体温38.5℃).  Record numbers after 门诊号 / 住院号 / 病历号 /
+病案号 (6-12 digits, optionally 1-3 letters first) are ``mrn``, as an English
+"MRN" is: they identify a patient.  Not flagged yet: 15-digit first-generation
+IDs, full-width digits.
 
 Overlaps are resolved by specificity, then length: checksum-validated kinds
 (email, iban, card, ssn, ip, cn_id) beat context kinds (mrn, dob,
@@ -348,6 +349,8 @@ _MRN = re.compile(
     r"\b(?:MRN|[Mm]edical [Rr]ecord (?:[Nn]umber|[Nn]o\.?|#)|[Mm]ed\.? [Rr]ec\.? (?:[Nn]o\.?|#))"
     r"\s*(?:#|[Nn]o\.|[Nn]umber|:)?\s*:?\s*([A-Z]{0,3}\d{6,10})\b"
 )
+#: Chinese record-number labels: the number after them identifies a patient as an MRN does.
+_MRN_ZH = re.compile(r"(?:门诊号|住院号|病历号|病案号)(?:码)?\s*[：:#]?\s*([A-Z]{0,3}\d{6,12})(?!\d)")
 _DATE = (
     r"\d{4}-\d{1,2}-\d{1,2}"
     r"|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})"
@@ -784,6 +787,8 @@ def _all_candidates(
     if has_digit:
         if "mrn" in kinds:
             for m in _MRN.finditer(text):
+                yield PiiMatch("mrn", m.start(1), m.end(1))
+            for m in _MRN_ZH.finditer(text):
                 yield PiiMatch("mrn", m.start(1), m.end(1))
         if "dob" in kinds:
             for m in _DOB.finditer(text):
