@@ -23,10 +23,20 @@ setup: $(STAMP)
 
 # The default audit: built-in tiny BERT fine-tuned on the built-in synthetic
 # clinical-triage data, default suite; writes audit-report/.
-# Exit 1 (the gate said no, or could not decide: INCOMPLETE) is the audit's answer, not a
-# failure of the demo; 2 (bad input) and 3 (a check errored) still fail `make demo`.
+# `make demo` exits 0 whenever the audit ran: exit 1 (a gate failed, or could not decide:
+# INCOMPLETE) is the audit's answer, not a failure of the demo, and is explained; 2 (bad
+# input) and 3 (a check or plugin errored) still fail `make demo` with harness's exit code.
 demo: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/harness run --output audit-report || test $$? -eq 1
+	@HF_HUB_OFFLINE=1 $(BIN)/harness run --output audit-report; code=$$?; \
+	if [ $$code -gt 1 ]; then echo "make demo: harness run exited $$code (2: bad input, 3: a check or plugin errored)" >&2; exit $$code; fi; \
+	echo; $(BIN)/python -c 'import json; r = json.load(open("audit-report/results.json")); c = r["coverage"]; \
+	  print("demo verdict: %s (harness exit code %d), %d of %d gated checks decided" % (r["verdict"].upper(), r["exit_code"], c["decided"], c["gated"])); \
+	  u = [x["id"] for x in c["undecided"]]; u and print("undecided: " + ", ".join(u))'; \
+	if [ $$code -eq 1 ]; then \
+	  echo "Exit 1 is the audit's answer, not a failure of make demo: the demo's synthetic data has no bias dialled in"; \
+	  echo "(data.synthetic.bias: 0), and on its 240 evaluation notes the undecided gates have intervals that contain"; \
+	  echo "their limits (README, Gates); a failed gate is listed as FAIL above."; \
+	fi
 	@echo "open audit-report/report.html (also: results.json, junit.xml, summary.md)"
 
 # Debian's chromium renders the report in a real (headless) browser in the tests

@@ -354,3 +354,35 @@ def test_cuda_not_available(tmp_path: Path) -> None:
     if torch.cuda.is_available():
         pytest.skip("CUDA is available on this machine")
     assert_bad_input(run_audit(tmp_path, None, "--device", "cuda"), tmp_path, "--device", "cuda", "no CUDA device")
+
+
+# ---------------------------------------------------------------- 8. the output folder
+# Checked before any data or model loads: the one stderr line is the error (a data
+# load would have printed its progress line first), and the run takes seconds, not a training.
+
+
+def test_output_is_an_existing_file(tmp_path: Path) -> None:
+    write(tmp_path, "report.txt", "not a folder\n")
+    outcome = harness(tmp_path, "run", "--output", "report.txt")
+    assert_bad_input(outcome, tmp_path, "output folder", "report.txt", "is a file, not a folder")
+    assert (tmp_path / "report.txt").read_text() == "not a folder\n"
+
+
+def test_output_under_a_file(tmp_path: Path) -> None:
+    write(tmp_path, "report.txt", "not a folder\n")
+    outcome = harness(tmp_path, "run", "--output", "report.txt/out")
+    assert_bad_input(outcome, tmp_path, "report.txt/out", "cannot be created", "is not a folder")
+
+
+def test_output_folder_that_cannot_be_written(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("running as root: a chmod-ed folder stays writable (test_output_under_a_file covers an output that cannot be made)")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert_bad_input(harness(tmp_path, "run", "--output", "locked"), tmp_path, "locked", "is not writable")
+        assert_bad_input(harness(tmp_path, "run", "--output", "locked/out"), tmp_path, "locked/out", "cannot be created", "is not writable")
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)

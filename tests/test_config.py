@@ -122,3 +122,67 @@ def test_verdict_order_error_then_gated_fail() -> None:
     assert verdict([ok, fail]) == ("fail", 1)
     assert verdict([fail, error]) == ("error", 3)
     assert verdict([ok], plugin_failures=1) == ("error", 3)
+
+
+# ---------------------------------------------------------------- partial fine_tune settings
+
+
+def test_partial_fine_tune_settings_merge_over_the_builtin_models_defaults() -> None:
+    from harness.config.settings import BUILTIN_TINY_BERT_TRAINING, FineTuneConfig, ModelConfig
+
+    tuned = parse_config({"model": {"fine_tune": {"epochs": 2}}}).model.fine_tune
+    assert tuned is not None and tuned.epochs == 2
+    assert {k: getattr(tuned, k) for k in ("lr", "batch_size", "early_stopping_patience")} == {
+        k: BUILTIN_TINY_BERT_TRAINING[k] for k in ("lr", "batch_size", "early_stopping_patience")}
+    explicit = parse_config({"model": {"path": "builtin:tiny-bert", "fine_tune": {"lr": 1e-3, "batch_size": 8, "dp": {"target_epsilon": 8}}}}).model.fine_tune
+    assert explicit is not None and (explicit.lr, explicit.batch_size, explicit.epochs) == (1e-3, 8, BUILTIN_TINY_BERT_TRAINING["epochs"])
+    assert explicit.model_extra == {"dp": {"target_epsilon": 8}}  # plugin keys pass through
+    assert parse_config({"model": {"fine_tune": {}}}).model.fine_tune == AuditConfig().model.fine_tune
+    assert parse_config({"model": {"fine_tune": None}}).model.fine_tune is None  # explicitly untrained
+    # the Python API merges the same way; explicit keys win
+    assert ModelConfig(fine_tune=FineTuneConfig(epochs=2)).fine_tune == tuned
+    assert ModelConfig(fine_tune={"epochs": 2, "lr": 5e-4}).fine_tune.lr == 5e-4  # type: ignore[union-attr]
+    # another model has no tuned defaults: FineTuneConfig's own
+    other = parse_config({"model": {"path": "some/model", "fine_tune": {"epochs": 2}}}).model.fine_tune
+    assert other == FineTuneConfig(epochs=2)
+    with pytest.raises(ConfigError, match=r"^audit.yaml: model.fine_tune.lr: Input should be greater than 0"):
+        parse_config({"model": {"fine_tune": {"epochs": 2, "lr": 0}}}, "audit.yaml")
+
+
+def test_a_partial_fine_tune_of_the_builtin_model_learns_both_classes(tmp_path: Path) -> None:
+    """The bug this merge fixes: ``{epochs: 3}`` used FineTuneConfig's lr and batch size and left a one-class model."""
+    import numpy as np
+
+    from harness.testing import build_context
+
+    ctx = build_context(tmp_path, model={"fine_tune": {"epochs": 3, "save_model": False}}, data={"synthetic": {"size": 600}})
+    assert ctx.training is not None and ctx.training.settings["lr"] == 2e-3
+    predicted = np.bincount(ctx.predictor.predict(ctx.data.eval.texts), minlength=2)  # type: ignore[union-attr]
+    assert predicted.min() > 0.25 * predicted.sum()
+
+
+# ---------------------------------------------------------------- what `checks:` in a config does
+
+
+def test_checks_in_the_config_add_to_the_suite_and_override_its_keys(tmp_path: Path) -> None:
+    """``checks:`` never narrows the suite: a check not in it is added, one in it gets the keys given
+    (each replacing the suite's value whole, a ``thresholds`` mapping too), ``enabled: false`` drops one."""
+    (tmp_path / "mine.yaml").write_text(
+        "name: mine\nchecks:\n"
+        "  accuracy.roc_auc: {min: 0.6, n_boot: 200}\n"
+        "  accuracy.accuracy: {}\n"
+        "  accuracy.calibration: {thresholds: {maximum_calibration_error: {max: 0.3}}}\n"
+    )
+
+    def plan(checks: dict) -> dict:  # type: ignore[type-arg]
+        config = parse_config({"suite": "mine.yaml", "checks": checks})
+        return {p.id: p for p in build_plan(config, get_host().registry, suite=None, base_dir=tmp_path, source="audit.yaml").checks}
+
+    planned = plan({"accuracy.macro_f1": {}, "accuracy.roc_auc": {"n_boot": 300},
+                    "accuracy.calibration": {"thresholds": {"expected_calibration_error": {"max": 0.2}}}})
+    assert list(planned) == ["accuracy.roc_auc", "accuracy.accuracy", "accuracy.calibration", "accuracy.macro_f1"]
+    assert planned["accuracy.roc_auc"].thresholds["roc_auc"] == Threshold(min=0.6)  # the suite's key stays
+    assert planned["accuracy.roc_auc"].options.n_boot == 300  # type: ignore[attr-defined]
+    assert planned["accuracy.calibration"].thresholds == {"expected_calibration_error": Threshold(max=0.2)}
+    assert list(plan({"accuracy.accuracy": {"min": 0.8}})) == ["accuracy.roc_auc", "accuracy.accuracy", "accuracy.calibration"]
+    assert list(plan({"accuracy.accuracy": {"enabled": False}})) == ["accuracy.roc_auc", "accuracy.calibration"]

@@ -11,15 +11,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _warnings(output: str) -> list[str]:
+    """Warning lines of a build (setuptools' own, or as ``build`` reprints them), bar the environment's
+    "byte-compiling is disabled" (PYTHONDONTWRITEBYTECODE)."""
+    return [line for line in output.splitlines() if "warning" in line.lower() and "byte-compiling is disabled" not in line]
+
+
 def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
     # build from a clean copy: setuptools' build/ folder in the checkout keeps files
     # deleted since the last build and would put them in the wheel
     source = tmp_path / "src"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", "audit-report*"))
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path), str(source)],
         check=True, capture_output=True, text=True, timeout=300,
     )
+    # quiet: no setuptools warning about the package layout (data folders left out of `packages`) or the metadata
+    noise = _warnings(built.stdout + built.stderr)
+    assert noise == [], "\n".join(noise)
     wheel = next(tmp_path.glob("audit_harness-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -30,8 +39,10 @@ def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
     for suite in (ROOT / "suites").glob("*.yaml"):
         assert f"harness/suites/{suite.name}" in names
     assert "harness/results/schema/results.schema.json" in names
-    for template in (ROOT / "harness" / "scaffold_templates").glob("*.tmpl"):  # harness plugin new
-        assert f"harness/scaffold_templates/{template.name}" in names
+    scaffold = sorted((ROOT / "harness" / "cli" / "scaffold_templates").glob("*.tmpl"))  # harness plugin new
+    assert scaffold
+    for template in scaffold:
+        assert f"harness/cli/scaffold_templates/{template.name}" in names
     assert "[pytest11]\nharness = harness.testing" in entry_points  # plugin authors' fixtures
     assert "harness_accuracy/__init__.py" in names
     assert "harness_robustness/offline.py" in names
@@ -70,3 +81,25 @@ def test_cli_start_imports_neither_torch_nor_transformers() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_editable_build_is_quiet_and_maps_every_data_folder(tmp_path: Path) -> None:
+    """What ``pip install -e .`` runs (PEP 660 build_editable): no setuptools warnings, and the
+    editable finder knows the templates and suites folders (harness.resources reads them there)."""
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", "audit-report*"))
+    probe = (
+        "import sys\n"
+        "from setuptools import build_meta\n"
+        "print('WHEEL=' + build_meta.build_editable(sys.argv[1]))\n"
+    )
+    (tmp_path / "out").mkdir()
+    built = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "out")], cwd=source, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    noise = _warnings(built.stdout + built.stderr)
+    assert noise == [], "\n".join(noise)
+    wheel = tmp_path / "out" / built.stdout.strip().splitlines()[-1].removeprefix("WHEEL=")
+    with zipfile.ZipFile(wheel) as archive:
+        finder = next(archive.read(n).decode() for n in archive.namelist() if n.endswith("_finder.py"))
+    for package, folder in (("harness.templates", "templates"), ("harness.suites", "suites"), ("harness.templates.partials", "templates/partials")):
+        assert f"'{package}': ['{source / folder}']" in finder

@@ -7,6 +7,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -24,6 +25,14 @@ class Raises(Check):
 
     def run(self, ctx, options):  # type: ignore[no-untyped-def]
         raise RuntimeError("the probe check exploded")
+
+
+class RaisesWithPii(Check):
+    id = "probe.raises_pii"
+    title = "Raises quoting a note"
+
+    def run(self, ctx, options):  # type: ignore[no-untyped-def]
+        raise ValueError("cannot score the note of John Smith (john.smith@example.com)")
 
 
 class WrongType(Check):
@@ -61,7 +70,7 @@ def probe_plugin(calls: list[str]) -> types.ModuleType:
 
     @hookimpl
     def harness_register_checks(register):  # type: ignore[no-untyped-def]
-        for check in (Raises, WrongType, Fine):
+        for check in (Raises, RaisesWithPii, WrongType, Fine):
             register(check)
 
     @hookimpl
@@ -138,10 +147,54 @@ def test_errors_are_contained_and_every_lifecycle_hook_runs(probe: list[str], tm
     on_disk = json.loads((tmp_path / "out" / "results.json").read_text())
     assert on_disk["exit_code"] == 3 and on_disk["complete"] is True
     assert on_disk["provenance"]["fine_tuning"]["method"] == "probe: no training"
+    # the traceback is kept for the errored checks only
+    by_id = {c["id"]: c for c in on_disk["checks"]}
+    assert by_id["probe.raises"]["error"]["type"] == "RuntimeError"
+    traceback = by_id["probe.raises"]["error"]["traceback"]
+    assert traceback.startswith("Traceback (most recent call last):") and "in run" in traceback
+    assert traceback.endswith("RuntimeError: the probe check exploded")
+    assert by_id["probe.wrong_type"]["error"]["type"] == "TypeError"
+    assert "error" not in by_id["probe.fine"] and "error" not in by_id["accuracy.accuracy"]
+    schema = json.loads((Path(harness.__file__).parent / "results" / "schema" / "results.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(on_disk)
     html = (tmp_path / "out" / "report.html").read_text()
+    assert '<details class="traceback"><summary>Traceback (RuntimeError)</summary><pre>Traceback (most recent call last):' in html
     assert "Probe section" in html and "&lt;i&gt;escaped?&lt;/i&gt;" in html and "<i>escaped?</i>" not in html
     # the data-derived text in evidence never reaches the page unescaped
     assert "<b>bold</b>" not in html
+
+
+def test_a_traceback_is_redacted_like_evidence_and_printed_by_run_verbose(probe: list[str], tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import main as cli
+
+    config = tmp_path / "audit.json"  # YAML is a superset of JSON
+    config.write_text(json.dumps(_config(tmp_path, {"probe.raises_pii": {}, "probe.fine": {}})))
+    outcome = CliRunner().invoke(cli.main, ["run", str(config), "-q", "-v"])
+    assert outcome.exit_code == 3, outcome.output
+    on_disk = json.loads((tmp_path / "out" / "results.json").read_text())
+    error = next(c for c in on_disk["checks"] if c["id"] == "probe.raises_pii")["error"]
+    assert error["traceback"].endswith("ValueError: cannot score the note of [NAME] ([EMAIL])")
+    assert "john.smith@example.com" not in json.dumps(error)
+    # -v prints it on stderr; the summary stays on stdout
+    assert "harness: probe.raises_pii raised:\nTraceback (most recent call last):" in outcome.stderr
+    assert "ValueError: cannot score the note of [NAME] ([EMAIL])" in outcome.stderr
+    assert "Traceback" not in outcome.stdout and "verdict: ERROR" in outcome.stdout
+    quiet = CliRunner().invoke(cli.main, ["run", str(config), "-q"], env={"HARNESS_DEBUG": ""})
+    assert quiet.exit_code == 3 and "Traceback" not in quiet.stderr
+
+
+def test_a_run_without_errors_writes_no_error_field(probe: list[str], tmp_path: Path) -> None:
+    """results.json of a run without errors keeps its layout: the field exists only for errored checks."""
+    harness.audit(_config(tmp_path, {"probe.fine": {}, "accuracy.accuracy": {"min": 0.0, "n_boot": 100}}))
+    on_disk = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert len(on_disk["checks"]) == 2 and not any("error" in c for c in on_disk["checks"])
+    plain = CheckResult(id="a.b", title="t", status="pass")
+    assert list(plain.to_dict()) == ["id", "title", "status", "message", "metrics", "thresholds", "evidence",
+                                     "regulations", "plugin", "gated", "duration_s", "inputs_key"]
+    errored = CheckResult(id="a.b", title="t", status="error", error={"type": "E", "traceback": "tb"})
+    assert CheckResult.from_dict(errored.to_dict()) == errored
 
 
 def test_shared_predictor_serves_repeats_from_cache(probe: list[str], tmp_path: Path) -> None:

@@ -64,12 +64,14 @@ def main() -> None:
 @click.option("--format", "formats", multiple=True, type=click.Choice(["json", "html", "junit", "markdown"]),
               help="Output format (repeatable); replaces output.formats. results.json is always written.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Print the traceback of every check that errored to stderr (also kept in results.json and the report).")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="A baseline results.json to compare this run with (see `harness compare`).")
 @click.option("--force", is_flag=True, help="Compare with --baseline even if its schema version or evaluation data differ.")
 @click.option("--fail-on", "fail_on", metavar="STATUSES",
               help="Comma-separated statuses of gated checks that fail the run (fail, error, warn); overrides gate.fail_on. Inconclusive and skipped gated checks follow gate.inconclusive / gate.skipped.")
 def run(config: str | None, suite: str | None, output: str | None, seed: int | None, resume: bool, device: str | None,
-        formats: tuple[str, ...], quiet: bool, baseline: str | None, force: bool, fail_on: str | None) -> None:
+        formats: tuple[str, ...], quiet: bool, verbose: bool, baseline: str | None, force: bool, fail_on: str | None) -> None:
     """Run an audit. With no CONFIG: the default suite on the built-in model and data."""
 
     def body() -> int:
@@ -81,6 +83,8 @@ def run(config: str | None, suite: str | None, output: str | None, seed: int | N
         parsed = _apply_overrides(parsed, output=output, seed=seed, device=device, formats=formats or None, fail_on=statuses)
         result = Run(parsed, source=source, base_dir=base_dir, suite=suite, resume=resume, quiet=quiet,
                      baseline=baseline, force=force).execute()
+        if verbose or os.environ.get("HARNESS_DEBUG"):
+            _print_tracebacks(result)
         _print_summary(result, parsed.output.dir)
         return result.exit_code
 
@@ -113,6 +117,13 @@ def _parse_tolerances(items: tuple[str, ...]) -> dict[str, float]:
             raise UsageError(f"--tolerance {item!r}: expected PATTERN=VALUE with VALUE a number >= 0, e.g. accuracy.accuracy=0.01")
         tolerances[pattern.strip()] = number
     return tolerances
+
+
+def _print_tracebacks(result: Any) -> None:
+    """The kept traceback of each errored check, on stderr (``harness run -v``)."""
+    for check in result.checks:
+        if check.error and check.error.get("traceback"):
+            click.echo(f"harness: {check.id} raised:\n{check.error['traceback']}", err=True)
 
 
 def _print_summary(result: Any, folder: str) -> None:

@@ -183,6 +183,10 @@ class CheckResult:
     gated: bool = True
     duration_s: float = 0.0
     inputs_key: str = ""
+    #: Set by the runner when ``run`` raised (or timed out, or returned no CheckResult):
+    #: ``{"type": exception class name, "traceback": the formatted traceback, redacted}``.
+    #: ``None`` otherwise, and then absent from results.json.
+    error: Mapping[str, Any] | None = None
 
     def metric(self, name: str) -> Metric | None:
         for metric in self.metrics:
@@ -204,6 +208,7 @@ class CheckResult:
             "gated": self.gated,
             "duration_s": round(self.duration_s, 4),
             "inputs_key": self.inputs_key,
+            **({"error": _json_safe(self.error)} if self.error is not None else {}),
         }
 
     @classmethod
@@ -221,6 +226,7 @@ class CheckResult:
             gated=data.get("gated", True),
             duration_s=data.get("duration_s", 0.0),
             inputs_key=data.get("inputs_key", ""),
+            error=data.get("error"),
         )
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
+import shutil
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -93,8 +96,12 @@ class Run:
         host: PluginHost | None = None,
         baseline: "str | Path | None" = None,
         force: bool = False,
+        prepared: RunContext | None = None,
     ) -> None:
         self.config = config
+        #: A context whose data, model and fine-tuning were loaded already (harness.testing's
+        #: session cache): the run takes them over instead of loading and training again.
+        self.prepared = prepared
         # --baseline wins over gate.baseline (which is relative to the config file)
         chosen = baseline if baseline is not None else config.gate.baseline
         self.baseline_path = None if chosen is None else (Path(chosen) if baseline is not None else (base_dir or Path.cwd()) / chosen)
@@ -172,6 +179,31 @@ class Run:
         from harness.ml.predict import Predictor
 
         ctx.predictor = Predictor(ctx.model, batch_size=spec.batch_size)
+
+    def adopt(self, ctx: RunContext, prepared: RunContext) -> None:
+        """Take data, model and fine-tuning report from ``prepared`` instead of :meth:`prepare`.
+
+        The caller vouches that ``prepared`` was built from this run's model,
+        data and seed settings (harness.testing keys its cache on them). The
+        run gets its own Predictor, so its statistics count its own work.
+        """
+        from harness.ml.predict import Predictor
+
+        if prepared.data is None or prepared.model is None:
+            raise ValueError("Run(prepared=...): the context has no data or model loaded")
+        ctx.data, ctx.model, ctx.training, ctx.device = prepared.data, prepared.model, prepared.training, prepared.device
+        self.check_baseline(ctx)
+        self.reproducibility = seeding.seed_everything(ctx.seed, ctx.device)
+        self.progress(f"data and model: reused from {prepared.output_dir}")
+        ctx.predictor = Predictor(ctx.model, batch_size=self.config.model.batch_size)
+
+    def _copy_prepared_model(self) -> None:
+        """The fine-tuned model a prepared context saved, copied to this run's output folder (checks may read it)."""
+        if self.prepared is None:
+            return
+        saved, target = self.prepared.output_dir / "model", self.output_dir / "model"
+        if saved.is_dir() and saved.resolve() != target.resolve():
+            shutil.copytree(saved, target, dirs_exist_ok=True)
 
     def _training_key(self, ctx: RunContext) -> str:
         """What decides the fine-tuned weights: model config and starting weights, data, seed, library versions."""
@@ -257,7 +289,12 @@ class Run:
         })
 
     def run_check(self, planned: PlannedCheck, ctx: RunContext) -> CheckResult:
-        """Run one check; anything it raises or returns wrongly becomes ``error``."""
+        """Run one check; anything it raises or returns wrongly becomes ``error``.
+
+        An errored check keeps the traceback (``CheckResult.error``), passed
+        through ``ctx.redact`` like every data-derived text: an exception message
+        may quote an example.
+        """
         started = time.perf_counter()
         try:
             from harness.run.executor import call_with_timeout
@@ -275,6 +312,7 @@ class Run:
                 status="error",
                 message=f"{type(exc).__name__}: {exc}",
                 regulations=tuple(getattr(planned.check_class, "regulations", ())),
+                error={"type": type(exc).__name__, "traceback": _redacted_traceback(exc, ctx)},
             )
         result = gate.apply_thresholds(result, planned)
         return dataclasses.replace(result, duration_s=time.perf_counter() - started)
@@ -403,6 +441,26 @@ class Run:
             predictions=predictions,
         )
 
+    def check_output_dir(self) -> None:
+        """Refuse an output folder that cannot be used, before any data or model loads (exit 2).
+
+        An existing file, a path under a file, or a folder (or the nearest
+        existing parent of one to create) that this process may not write.
+        Nothing is created here: inputs are checked before anything is written.
+        """
+        folder = self.output_dir
+        existing = folder
+        while not (existing.exists() or existing.is_symlink()) and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            if existing == folder:
+                raise UsageError(f"output folder {folder}: is {'a file' if folder.exists() else 'a broken link'}, not a folder")
+            raise UsageError(f"output folder {folder}: cannot be created, {existing} is not a folder")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            if existing == folder:
+                raise UsageError(f"output folder {folder}: is not writable")
+            raise UsageError(f"output folder {folder}: cannot be created, {existing} is not writable")
+
     def write_results(self, result: AuditResult) -> Path:
         """The in-progress results.json (``complete: false``); its manifest lists no output files yet."""
         return manifest.write_results(result.to_dict(), self.output_dir, list_outputs=False)
@@ -414,6 +472,7 @@ class Run:
 
         plan = self.plan()
         self.host.hook.harness_validate_config(config=self.config)  # plugin keys: exit 2 before anything loads
+        self.check_output_dir()  # a file given as --output: exit 2 now, not after the training
         ctx = RunContext(
             config=self.config,
             seed=self.config.seed,
@@ -427,9 +486,13 @@ class Run:
         previous = _load_previous(self.output_dir / RESULTS_FILE) if self.resume else {}
         self._previous_predictions = _load_previous_predictions(self.output_dir / RESULTS_FILE) if self.resume else None
         self.load_baseline()
-        self.prepare(ctx)
+        if self.prepared is not None:
+            self.adopt(ctx, self.prepared)
+        else:
+            self.prepare(ctx)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         remove_stale_outputs(self.output_dir)
+        self._copy_prepared_model()
         if not self.resume:
             ctx.empty_scratch()  # checkpoints of an earlier run (maybe of another model) are never read without --resume
         self.host.hook.harness_run_start(ctx=ctx)
@@ -452,6 +515,15 @@ class Run:
         write_outputs(result, self.output_dir, self.config.output.formats, host=self.host)
         self.host.hook.harness_run_done(result=result, ctx=ctx)
         return result
+
+
+def _redacted_traceback(exc: BaseException, ctx: RunContext) -> str:
+    """The formatted traceback of ``exc``, personal data masked as in evidence (``ctx.redact``)."""
+    text = "".join(traceback.format_exception(exc)).rstrip("\n")
+    try:
+        return ctx.redact(text)
+    except Exception as redaction:  # never the raw text: it may quote personal data
+        return f"(traceback not kept: redacting it failed with {type(redaction).__name__})"
 
 
 def audit(
