@@ -21,6 +21,7 @@ from harness.config.settings import AuditConfig
 from harness.run.executor import Executor, LocalExecutor
 
 if TYPE_CHECKING:
+    from harness.text.language import LanguageProfile
     import torch
 
     from harness.ml.data import DatasetBundle
@@ -54,6 +55,8 @@ class RunContext:
     model: "ModelHandle | None" = None
     predictor: "Predictor | None" = None
     training: "TrainingReport | None" = None
+    #: The evaluation texts' languages, measured once after the data loads (``harness.text.language``).
+    languages: "LanguageProfile | None" = None
     progress: Progress = field(default_factory=Progress)
     executor: Executor = field(default_factory=LocalExecutor)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -106,6 +109,10 @@ class RunContext:
         return self.data
 
     def require_predictor(self) -> "Predictor":
+        """The run's one shared :class:`harness.Predictor` (raises when the model is not loaded yet).
+
+        Prefer it over ``ctx.predictor``: it says what went wrong instead of failing later on ``None``.
+        """
         if self.predictor is None:
             raise RuntimeError("the model is not loaded yet")
         return self.predictor
