@@ -76,7 +76,7 @@ def test_paired_bootstrap_matches_a_hand_written_loop() -> None:
     deltas = []
     for _ in range(300):
         idx = draws.integers(0, n, n)
-        f1 = lambda pred: f1_score(y[idx], pred[idx], average="macro", labels=list(range(k)), zero_division=0)  # noqa: E731
+        f1 = lambda pred, idx=idx: f1_score(y[idx], pred[idx], average="macro", labels=list(range(k)), zero_division=0)  # noqa: E731
         deltas.append(f1(cand) - f1(base))
     deltas = np.array(deltas)
     assert out.delta == pytest.approx(f1_score(y, cand, average="macro") - f1_score(y, base, average="macro"))
@@ -255,7 +255,7 @@ def test_comparison_renders_escaped_in_html_markdown_and_junit(runs: dict[str, P
     """Values in a comparison come from results files: a hostile model name stays text everywhere."""
     import xml.etree.ElementTree as ET
 
-    from harness.compare.policy import compare
+    from harness.compare.engine import compare
     from harness.outputs.junit import render_junit
     from harness.outputs.markdown import render_markdown
     from harness.outputs.html import render_html
@@ -265,7 +265,7 @@ def test_comparison_renders_escaped_in_html_markdown_and_junit(runs: dict[str, P
     baseline = _load(runs["base"])
     baseline["provenance"]["model"]["source"] = hostile
     candidate = _load(runs["worse"])
-    result = AuditResult.from_dict({**candidate, "comparison": compare(baseline, candidate), "verdict": "fail", "exit_code": 1})
+    result = AuditResult.from_dict({**candidate, "comparison": compare(baseline, candidate).to_dict(), "verdict": "fail", "exit_code": 1})
     html = render_html(result)
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'id="comparison"' in html and "regressed significantly against the baseline" in html
@@ -275,3 +275,41 @@ def test_comparison_renders_escaped_in_html_markdown_and_junit(runs: dict[str, P
     root = ET.fromstring(render_junit(result).split("\n", 1)[1])
     suite = root.find("testsuite[@name='comparison']")
     assert suite is not None and suite.find("properties/property[@name='baseline.model']").get("value") == hostile
+
+
+def test_the_comparison_is_typed_and_its_json_round_trips(runs: dict[str, Path]) -> None:
+    """compare() returns frozen dataclasses; to_dict() is the results.json block, from_dict() reads it back."""
+    import dataclasses
+
+    from harness.compare import Comparison, MetricChange, compare_runs
+    from harness.fileio import dump_json
+
+    baseline, candidate = _load(runs["base"]), _load(runs["worse"])
+    comparison = compare_runs(baseline, candidate, baseline_path="base.json")
+    assert isinstance(comparison, Comparison) and all(isinstance(r, MetricChange) for r in comparison.rows)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        comparison.rows[0].change = "improved"  # type: ignore[misc]
+    block = comparison.to_dict()
+    assert list(block) == ["version", "baseline", "candidate", "policy", "paired", "shared_examples", "pairing_note",
+                           "forced", "rows", "regressions", "verdict", "exit_code"]
+    assert list(block["rows"][0]) == ["check", "metric", "key", "baseline", "candidate", "delta", "delta_interval", "p_value",
+                                      "method", "paired", "direction", "significant", "tolerance", "gated", "change",
+                                      "regression", "note"]
+    assert block["regressions"] == [r["key"] for r in block["rows"] if r["regression"]] and block["verdict"] == "fail"
+    again = Comparison.from_dict(json.loads(dump_json(block)))
+    assert again == comparison and dump_json(again.to_dict()) == dump_json(block)
+    # the policy recorded by the candidate's config is the default: compare_runs(gate=None) reads it from there
+    assert comparison.policy.alpha == 0.05 and comparison.policy.no_regression is None
+
+
+def test_compare_runs_refuses_before_it_compares(runs: dict[str, Path]) -> None:
+    from harness.compare import compare_runs
+    from harness.errors import UsageError
+
+    baseline, candidate = _load(runs["base"]), _load(runs["worse"])
+    candidate["schema_version"] = "0.9"
+    with pytest.raises(UsageError, match="schema versions differ.*--force"):
+        compare_runs(baseline, candidate)
+    forced = compare_runs(baseline, candidate, force=True, overrides={"alpha": 0.01, "tolerance": {"accuracy.*": 1.0}})
+    assert forced.forced and "schema versions differ" in forced.forced[0]
+    assert forced.policy.alpha == 0.01 and forced.regressions == ()

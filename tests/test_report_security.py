@@ -58,19 +58,23 @@ PAYLOADS: dict[str, str] = {
     "mathtext": "$\\alpha$ $$ \\$",
 }
 
-_C0_REMOVED = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {"\x7f"}
+#: Control characters: C0 but tab, newline and carriage return, DEL and C1; each is shown as U+FFFD.
+_CONTROLS_REPLACED = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {chr(c) for c in range(0x7F, 0xA0)}
+#: Invisible format controls (bidi embeddings, overrides, isolates, direction marks, BOM): shown as ``\uXXXX``.
+_FORMAT_SHOWN = set(BIDI) | {"\u200e", "\u200f", "\u061c", "\ufeff"}
 
 
 def visible(text: str) -> str:
-    """What a reviewer must see for ``text``: C0 controls and DEL gone, bidi controls as ``\\uXXXX``.
+    """What a reviewer must see for ``text``: control characters as U+FFFD, format (bidi) controls as ``\\uXXXX``.
 
     Written independently of harness.text.sanitize, so the tests check it.
     """
     out = []
     for ch in text:
-        if ch in _C0_REMOVED:
-            continue
-        out.append(f"\\u{ord(ch):04x}" if ch in BIDI else ch)
+        if ch in _CONTROLS_REPLACED:
+            out.append("\ufffd")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ch in _FORMAT_SHOWN else ch)
     return "".join(out)
 
 
@@ -222,7 +226,7 @@ def raw_problems(html: str) -> list[str]:
     problems = []
     if re.search(r"<\s*script", html, re.I):
         problems.append("'<script' in the raw HTML")
-    for ch in sorted(_C0_REMOVED):
+    for ch in sorted(_CONTROLS_REPLACED):
         if ch in html:
             problems.append(f"raw control character U+{ord(ch):04X} at offset {html.index(ch)}: {html[max(0, html.index(ch) - 60):html.index(ch) + 20]!r}")
     for ch in BIDI:
@@ -493,7 +497,7 @@ def test_checker_rejects_what_it_must() -> None:
 
 # ---------------------------------------------------------------- harness.text.sanitize (the finalize hook)
 
-def test_clean_text_removes_controls_and_shows_bidi() -> None:
+def test_clean_text_replaces_controls_and_shows_bidi() -> None:
     from harness.text.sanitize import clean_text
 
     assert clean_text("plain text, \u00e9\u00e8 \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627") == "plain text, \u00e9\u00e8 \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627"
@@ -510,14 +514,14 @@ def test_finalize_cleans_strings_only_and_is_wired_into_the_report_environment()
     from harness.outputs.html import make_environment
     from harness.text.sanitize import finalize
 
-    assert finalize("a\x00\u202eb") == "a\\u202eb"
+    assert finalize("a\x00\u202eb") == "a\ufffd\\u202eb"
     trusted = Markup("<b>\u202e</b>")
     assert finalize(trusted) is trusted
     assert finalize(3) == 3 and finalize(None) is None
     env = make_environment()
     assert env.finalize is finalize
     out = env.from_string("<p title=\"{{ v }}\">{{ v }}</p>{{ v | upper }}").render(v="x\x00\u202e{{ 7*7 }}<b>")
-    assert out == '<p title="x\\u202e{{ 7*7 }}&lt;b&gt;">x\\u202e{{ 7*7 }}&lt;b&gt;</p>X\\u202e{{ 7*7 }}&lt;B&gt;'
+    assert out == '<p title="x\ufffd\\u202e{{ 7*7 }}&lt;b&gt;">x\ufffd\\u202e{{ 7*7 }}&lt;b&gt;</p>X\ufffd\\u202e{{ 7*7 }}&lt;B&gt;'
 
 
 # ---------------------------------------------------------------- end to end: hostile CSV through the real CLI

@@ -69,7 +69,7 @@ def test_nothing_time_dependent_is_left_in_the_body(smoke_run: SmokeRun) -> None
     assert timings["seconds"] > 0 and len([k for k in timings if k.startswith("history.")]) == fine_tuning["epochs_run"]
     assert "dir" not in results["provenance"]["config"]["output"]
     # the durations still reach the readers: report and JUnit read them from the run block
-    from harness.outputs.html import load_results
+    from harness.results.io import load_results
 
     loaded = load_results(smoke_run.output / "results.json")
     assert [c.duration_s for c in loaded.checks] == [results["run"]["check_durations"][c.id] for c in loaded.checks]

@@ -142,7 +142,7 @@ def _print_summary(result: Any, folder: str) -> None:
     if coverage.informational:  # informational findings are counted apart from gate outcomes
         counts += f"; {coverage.informational} informational, {coverage.informational_findings} with findings"
     if result.comparison is not None:
-        from harness.compare.policy import summary_sentence
+        from harness.outputs.comparison import summary_sentence
 
         click.echo(f"comparison with the baseline: {summary_sentence(result.comparison)}")
     click.echo(f"coverage: {result.coverage.line}")
@@ -161,7 +161,8 @@ def report(results: str, output: str | None, pdf: str | None) -> None:
 
         from harness.fileio import atomic_write_text
         from harness.plugin.manager import get_host
-        from harness.outputs.html import load_results, render_html
+        from harness.outputs.html import render_html
+        from harness.results.io import load_results
 
         path = Path(results)
         target = Path(output) if output else path.parent / "report.html"
@@ -280,29 +281,28 @@ def compare(baseline_results: str, candidate_results: str, tolerances: tuple[str
     def body() -> int:
         from pathlib import Path
 
-        from harness.compare import policy as compare_module
+        from harness.compare.engine import compare_runs, read_run
         from harness.fileio import atomic_write_text, dump_json
+        from harness.outputs.junit import render_comparison_junit
+        from harness.outputs.markdown import render_comparison_markdown
 
         overrides = {"tolerance": _parse_tolerances(tolerances), "no_regression": list(no_regression), "alpha": alpha}
-        baseline = compare_module.load_results_file(Path(baseline_results), "baseline")
-        candidate = compare_module.load_results_file(Path(candidate_results), "candidate")
+        baseline = read_run(Path(baseline_results))
+        candidate = read_run(Path(candidate_results))
+        gate_policy: Any = None  # None: the gate the candidate recorded
         if config:
             from harness.config.settings import load_config
 
-            gate_policy: Any = load_config(config)[0].gate
-        else:
-            gate_policy = ((candidate.get("provenance") or {}).get("config") or {}).get("gate")
-        policy = compare_module.policy_from_gate(gate_policy, **overrides)
-        problems = compare_module.refuse_unless_forced(baseline, candidate, force)
-        result = compare_module.compare(baseline, candidate, policy, baseline_path=baseline_results,
-                                        candidate_path=candidate_results, forced_problems=problems)
+            gate_policy = load_config(config)[0].gate
+        result = compare_runs(baseline, candidate, gate=gate_policy, overrides=overrides, force=force,
+                              baseline_path=baseline_results, candidate_path=candidate_results)
         if output:
             folder = Path(output)
-            atomic_write_text(folder / "comparison.json", dump_json(result))
-            atomic_write_text(folder / "comparison.md", compare_module.render_markdown(result))
-            atomic_write_text(folder / "comparison-junit.xml", compare_module.render_junit(result))
-        click.echo(dump_json(result) if as_json else compare_module.render_markdown(result), nl=False)
-        return int(result["exit_code"])
+            atomic_write_text(folder / "comparison.json", dump_json(result.to_dict()))
+            atomic_write_text(folder / "comparison.md", render_comparison_markdown(result))
+            atomic_write_text(folder / "comparison-junit.xml", render_comparison_junit(result))
+        click.echo(dump_json(result.to_dict()) if as_json else render_comparison_markdown(result), nl=False)
+        return result.exit_code
 
     _guard(body)
 
@@ -358,8 +358,10 @@ def sign(results: str, key_file: str) -> None:
         from pathlib import Path
 
         from harness.integrity.signing import short_fingerprint, sign_results
+        from harness.outputs.html import render_html
+        from harness.plugin.manager import get_host
 
-        outcome = sign_results(Path(results), Path(key_file))
+        outcome = sign_results(Path(results), Path(key_file), render_report=lambda result: render_html(result, get_host()))
         replaced = f"; replaced the signature by {short_fingerprint(outcome.replaced)}" if outcome.replaced else ""
         shown = "; report.html re-rendered with the signer" if outcome.report_rendered else ""
         click.echo(f"signed {results} with key {short_fingerprint(outcome.fingerprint)} ({outcome.files} output files listed{shown}{replaced})")

@@ -38,15 +38,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from harness.integrity import manifest as manifest_module
 from harness.errors import UsageError
 from harness.fileio import atomic_write_bytes, atomic_write_text
+from harness.results.io import ResultsFile, parse_results, read_results_file
+from harness.results.types import AuditResult
 
 DOMAIN = b"audit-harness manifest v1\n"
 REPORT_FILE = "report.html"
@@ -169,53 +170,19 @@ def _read_key_file(path: Path, what: str) -> bytes:
 # ------------------------------------------------------------------ results files
 
 
-@dataclass
-class LoadedResults:
-    path: Path
-    text: str
-    data: dict[str, Any]
-    duplicate_keys: list[str]
+def read_signed_results(path: Path) -> ResultsFile:
+    """A results.json to sign or verify (through the one results reader), with its manifest; UsageError (exit 2) otherwise.
 
-    @property
-    def folder(self) -> Path:
-        return self.path.parent
-
-
-def load_results_file(path: Path) -> LoadedResults:
-    """Read a results.json for signing or verifying; UsageError (exit 2) when it is not one."""
-    duplicates: list[str] = []
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: dict[str, Any] = {}
-        for key, value in items:
-            if key in seen:
-                duplicates.append(key)
-            seen[key] = value
-        return seen
-
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: results file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, expected a results.json file") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not a harness results file (not UTF-8 text)") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    try:
-        data = json.loads(text, object_pairs_hook=pairs)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: not a harness results file (invalid JSON at line {exc.lineno}, column {exc.colno})") from None
-    if not isinstance(data, dict) or "schema_version" not in data or "checks" not in data:
-        raise UsageError(f"{path}: not a harness results file (no schema_version / checks)")
-    manifest = data.get("manifest")
+    Duplicate keys are not refused here: :func:`integrity_problems` reports them as a change (exit 1).
+    """
+    loaded = read_results_file(path)
+    manifest = loaded.data.get("manifest")
     if not isinstance(manifest, dict) or not isinstance(manifest.get("outputs"), dict) or "results_body" not in manifest:
         raise UsageError(f"{path}: has no manifest (written by a harness without tamper evidence, or not by harness)")
-    return LoadedResults(path, text, data, duplicates)
+    return loaded
 
 
-def integrity_problems(loaded: LoadedResults, *, skip: tuple[str, ...] = ()) -> tuple[list[str], int]:
+def integrity_problems(loaded: ResultsFile, *, skip: tuple[str, ...] = ()) -> tuple[list[str], int]:
     """What changed since the manifest was written: a list of short phrases, and the number of files intact.
 
     ``skip``: output files not to check (sign regenerates report.html).
@@ -275,13 +242,13 @@ class SignOutcome:
     replaced: str | None  # fingerprint of an earlier signature this one replaced
 
 
-def sign_results(path: Path, key_path: Path) -> SignOutcome:
-    """Sign ``path`` in place (see module docstring for the order of writes)."""
-    from harness.plugin.manager import get_host
-    from harness.outputs.html import render_html
-    from harness.results.types import AuditResult
+def sign_results(path: Path, key_path: Path, *, render_report: Callable[[AuditResult], str]) -> SignOutcome:
+    """Sign ``path`` in place (see module docstring for the order of writes).
 
-    loaded = load_results_file(path)
+    ``render_report``: the HTML report of a result (``harness.outputs.html.render_html``
+    with the plugin host; passed in by the caller, since outputs sit above integrity).
+    """
+    loaded = read_signed_results(path)
     key = load_private_key(key_path)
     problems, _ = integrity_problems(loaded, skip=(REPORT_FILE,))
     if problems:
@@ -293,12 +260,9 @@ def sign_results(path: Path, key_path: Path) -> SignOutcome:
     outputs = dict(manifest["outputs"])
     rendered = REPORT_FILE in outputs
     if rendered:
-        try:
-            result = AuditResult.from_dict({**data, "signature": signer})
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise UsageError(f"{path}: not a harness results file ({type(exc).__name__}: {exc})") from None
+        result = parse_results({**data, "signature": signer}, path)
         report_path = loaded.folder / REPORT_FILE
-        atomic_write_text(report_path, render_html(result, get_host()))
+        atomic_write_text(report_path, render_report(result))
         outputs[REPORT_FILE] = manifest_module.sha256_file(report_path)
     manifest["outputs"] = outputs
     signature = key.sign(signed_message(manifest))
@@ -321,7 +285,7 @@ def verify_results(path: Path, pubkey_path: Path | None = None) -> VerifyOutcome
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    loaded = load_results_file(path)
+    loaded = read_signed_results(path)
     expected_key = load_public_key(pubkey_path) if pubkey_path is not None else None
     problems, intact = integrity_problems(loaded)
     block = loaded.data.get("signature")

@@ -1,4 +1,4 @@
-"""Writers of the run's outputs: results.json and the HTML page (more formats plug in here).
+"""The HTML compliance report (``report.html``); the table of output formats is :mod:`harness.outputs.registry`.
 
 The HTML is rendered by Jinja2 with autoescape on, from templates/ plus the
 partials plugins contribute through ``harness_report_sections``. It loads
@@ -9,15 +9,12 @@ tag says so to the browser too). Rendering needs only the AuditResult, so
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from harness.fileio import atomic_write_text, dump_json
 from harness.resources import resource_dir
 from harness.plugin.sections import ReportSection
-from harness.results.io import load_results  # noqa: F401  (re-exported for `harness report`)
-from harness.results.types import AuditResult
+from harness.results.io import normalized
+from harness.results.types import AuditResult, suite_of
 
 if TYPE_CHECKING:
     import jinja2
@@ -78,15 +75,6 @@ def collect_sections(result: AuditResult, host: "PluginHost | None") -> list[Rep
     return sorted(sections, key=lambda s: (s.order, s.title))
 
 
-def normalized(result: AuditResult) -> AuditResult:
-    """The result exactly as results.json stores it (sorted keys, JSON types).
-
-    Rendering always starts from this form, so a report rendered at the end of
-    a run and one re-rendered later from results.json are byte-identical.
-    """
-    return AuditResult.from_dict(json.loads(dump_json(result.to_dict())))
-
-
 def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
     """The compliance report: one self-contained, script-free, autoescaped HTML page."""
     from markupsafe import Markup
@@ -102,8 +90,8 @@ def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
         # each partial escapes its own data (autoescape); its output is then trusted markup
         html = Markup(env.get_template(section.template).render(**section.context, result=result))
         item = {"title": section.title, "html": html}
-        if section.check and report_view.suite_of(section.check) in by_name:
-            by_name[report_view.suite_of(section.check)].check_sections.setdefault(section.check, []).append(item)
+        if section.check and suite_of(section.check) in by_name:
+            by_name[suite_of(section.check)].check_sections.setdefault(section.check, []).append(item)
         elif section.suite in by_name:
             by_name[section.suite].sections.append(item)  # type: ignore[index]
         else:
@@ -132,62 +120,6 @@ def render_html(result: AuditResult, host: "PluginHost | None" = None) -> str:
 def _comparison_sentence(result: AuditResult) -> str:
     if not result.comparison:
         return ""
-    from harness.compare.policy import summary_sentence
+    from harness.outputs.comparison import summary_sentence
 
     return summary_sentence(result.comparison)
-
-
-#: Output format -> file a writer produces (besides results.json).
-OUTPUT_FILES: dict[str, str] = {"html": "report.html", "junit": "junit.xml", "markdown": "summary.md"}
-
-Writer = Callable[[AuditResult, Path, "PluginHost | None"], Path]
-
-
-def write_json(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
-    """results.json with its manifest (digests of the body and of every file already in ``folder``)."""
-    from harness.integrity.manifest import write_results
-
-    return write_results(result.to_dict(), folder)
-
-
-def write_html(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
-    path = folder / OUTPUT_FILES["html"]
-    atomic_write_text(path, render_html(result, host))
-    return path
-
-
-def write_junit(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
-    from harness.outputs.junit import render_junit
-
-    path = folder / OUTPUT_FILES["junit"]
-    atomic_write_text(path, render_junit(normalized(result)))
-    return path
-
-
-def write_markdown(result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
-    from harness.outputs.markdown import render_markdown
-
-    path = folder / OUTPUT_FILES["markdown"]
-    atomic_write_text(path, render_markdown(normalized(result)))
-    return path
-
-
-#: Output format -> writer.
-WRITERS: dict[str, Writer] = {"json": write_json, "html": write_html, "junit": write_junit, "markdown": write_markdown}
-
-
-def remove_stale_outputs(folder: Path) -> None:
-    """Delete the rendered files of an earlier run in ``folder`` (results.json is kept for --resume).
-
-    While a run is in progress only results.json (``complete: false``) may be
-    there, so nobody mistakes an old report for the new run's.
-    """
-    for name in OUTPUT_FILES.values():
-        (folder / name).unlink(missing_ok=True)
-
-
-def write_outputs(result: AuditResult, folder: Path, formats: Sequence[str], host: "PluginHost | None" = None) -> list[Path]:
-    """Write every requested format; JSON last so its ``complete: true`` comes after the rest."""
-    written = [WRITERS[name](result, folder, host) for name in formats if name != "json"]
-    written.append(write_json(result, folder, host))
-    return written

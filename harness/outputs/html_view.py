@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.plugin.regulation import Clause, describe
-from harness.results.types import UNDECIDED, AuditResult, CheckResult
+from harness.results.types import UNDECIDED, AuditResult, CheckResult, suite_of
 
 #: Below this many evaluation examples, intervals are wide enough to say so.
 SMALL_EVAL_SPLIT = 100
@@ -32,10 +32,6 @@ class SuiteView:
         for check in self.checks:
             counts[check.status] = counts.get(check.status, 0) + 1
         return counts
-
-
-def suite_of(check_id: str) -> str:
-    return check_id.split(".", 1)[0]
 
 
 def group_by_suite(result: AuditResult) -> list[SuiteView]:

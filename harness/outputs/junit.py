@@ -16,42 +16,32 @@ check does not gate: CI shows it, the verdict is what gates), ``inconclusive``
 ``not_applicable`` -> ``<skipped>``; ``warn`` and ``pass`` pass, with their
 message in ``<system-out>``.
 
+A comparison with a baseline adds ``<testsuite name="comparison">``: one
+testcase per compared metric, a ``<failure type="regression">`` for each
+regression (:func:`add_comparison_suite`; alone, for ``harness compare -o``:
+:func:`render_comparison_junit`).
+
 The tree is built with :mod:`xml.etree.ElementTree` (never by string
-concatenation), and every text and attribute goes through :func:`xml_safe`
-first: XML 1.0 cannot carry most control characters even as character
-references, so arbitrary dataset or plugin text must never reach the file
-unfiltered. The output depends on the result alone (no clock), so the same
-result always gives the same bytes.
+concatenation), and every text and attribute goes through
+:func:`harness.outputs.xml.xml_safe` first: XML 1.0 cannot carry most control
+characters even as character references, so arbitrary dataset or plugin text
+must never reach the file unfiltered. The output depends on the result alone
+(no clock), so the same result always gives the same bytes.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import xml.etree.ElementTree as ET
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
-from harness.results.types import AuditResult, CheckResult
+from harness.compare.comparison import Comparison, as_comparison
+from harness.outputs.common import nested_get
+from harness.outputs.comparison import format_delta, format_p, format_value
+from harness.outputs.xml import add_properties, document, sub_element, xml_safe
+from harness.results.types import AuditResult, CheckResult, suite_of
 
-__all__ = ["render_junit", "xml_safe", "suite_of"]
-
-XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
-REPLACEMENT = "\ufffd"
-
-# Everything XML 1.0 forbids: C0 controls except tab/LF/CR, surrogates (lone
-# ones can come out of JSON "\ud800"), and the non-characters U+FFFE/U+FFFF.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def xml_safe(value: Any) -> str:
-    """``value`` as text that XML 1.0 can carry: forbidden characters become U+FFFD."""
-    text = value if isinstance(value, str) else str(value)
-    return _INVALID_XML.sub(REPLACEMENT, text)
-
-
-def suite_of(check_id: str) -> str:
-    """The suite of a check: its id up to the first dot (``accuracy.macro_f1`` -> ``accuracy``)."""
-    return check_id.split(".", 1)[0] or "unnamed"
+__all__ = ["render_junit", "add_comparison_suite", "render_comparison_junit", "xml_safe"]
 
 
 def _number(value: Any) -> str:
@@ -75,30 +65,6 @@ def _seconds(value: Any) -> str:
     return f"{seconds:.3f}" if math.isfinite(seconds) and seconds >= 0 else "0.000"
 
 
-def _sub(parent: ET.Element, tag: str, attrib: Mapping[str, Any] | None = None, text: str | None = None) -> ET.Element:
-    element = ET.SubElement(parent, tag, {key: xml_safe(val) for key, val in (attrib or {}).items()})
-    if text:
-        element.text = xml_safe(text)
-    return element
-
-
-def _properties(parent: ET.Element, items: Iterable[tuple[str, Any]]) -> None:
-    items = list(items)
-    if not items:
-        return
-    properties = _sub(parent, "properties")
-    for name, value in items:
-        _sub(properties, "property", {"name": name, "value": value})
-
-
-def _get(mapping: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(mapping, Mapping):
-            return None
-        mapping = mapping.get(key)
-    return mapping
-
-
 def _suite_properties(result: AuditResult) -> list[tuple[str, str]]:
     prov = result.provenance
     items: list[tuple[str, str]] = [
@@ -110,16 +76,16 @@ def _suite_properties(result: AuditResult) -> list[tuple[str, str]]:
         ("informational_findings", str(result.coverage.informational_findings)),  # apart from gate failures
     ]
     optional = [
-        ("model.source", _get(prov, "model", "source")),
-        ("model.weights_sha256", _get(prov, "model", "weights_sha256")),
-        ("data.source", _get(prov, "data", "source")),
-        ("data.synthetic", _get(prov, "data", "synthetic")),
-        ("seed", _get(prov, "seed")),
-        ("config_sha256", _get(prov, "config_sha256")),
-        ("harness.version", _get(prov, "packages", "audit-harness")),
+        ("model.source", nested_get(prov, "model", "source")),
+        ("model.weights_sha256", nested_get(prov, "model", "weights_sha256")),
+        ("data.source", nested_get(prov, "data", "source")),
+        ("data.synthetic", nested_get(prov, "data", "synthetic")),
+        ("seed", nested_get(prov, "seed")),
+        ("config_sha256", nested_get(prov, "config_sha256")),
+        ("harness.version", nested_get(prov, "packages", "audit-harness")),
     ]
     items.extend((name, _number(value)) for name, value in optional if value is not None)
-    failures = _get(prov, "plugin_failures") or []
+    failures = nested_get(prov, "plugin_failures") or []
     if failures:
         items.append(("plugin_failures", str(len(failures))))
     return items
@@ -154,30 +120,30 @@ def _comparisons(check: CheckResult) -> str:
 
 
 def _testcase(parent: ET.Element, check: CheckResult, suite: str) -> None:
-    case = _sub(parent, "testcase", {"classname": f"harness.{suite}", "name": check.id, "time": _seconds(check.duration_s)})
-    _properties(case, _check_properties(check))
+    case = sub_element(parent, "testcase", {"classname": f"harness.{suite}", "name": check.id, "time": _seconds(check.duration_s)})
+    add_properties(case, _check_properties(check))
     message = check.message or ""
     if check.status == "fail":
         shown = message or "threshold not met"
         if not check.gated:
             shown = "[not gated] " + shown
-        _sub(case, "failure", {"message": shown, "type": "threshold" if check.thresholds else "check"},
+        sub_element(case, "failure", {"message": shown, "type": "threshold" if check.thresholds else "check"},
              "\n".join(part for part in (_comparisons(check), message) if part))
     elif check.status == "inconclusive" and check.gated:
-        _sub(case, "failure", {"message": "[inconclusive] " + (message or "the check could not decide"), "type": "inconclusive"},
+        sub_element(case, "failure", {"message": "[inconclusive] " + (message or "the check could not decide"), "type": "inconclusive"},
              "\n".join(part for part in (_comparisons(check), message) if part))
     elif check.status == "error":
-        _sub(case, "error", {"message": message or "check raised an error", "type": "error"}, message)
+        sub_element(case, "error", {"message": message or "check raised an error", "type": "error"}, message)
     elif check.status in ("skipped", "not_applicable"):
         prefix = "" if check.status == "skipped" else "not applicable: "
-        _sub(case, "skipped", {"message": prefix + (message or "skipped")})
+        sub_element(case, "skipped", {"message": prefix + (message or "skipped")})
     lines = [f"[{check.status}] {check.title or check.id}"]
     if message:
         lines.append(message)
     comparisons = _comparisons(check)
     if comparisons:
         lines.append(comparisons)
-    _sub(case, "system-out", None, "\n".join(lines))
+    sub_element(case, "system-out", None, "\n".join(lines))
 
 
 def render_junit(result: AuditResult) -> str:
@@ -200,7 +166,7 @@ def render_junit(result: AuditResult) -> str:
         run_time = sum(float(c.duration_s or 0) for c in result.checks)
     root = ET.Element("testsuites", {"name": "audit-harness", **totals(list(result.checks)), "time": _seconds(run_time)})
     timestamp = run.get("started_at")
-    hostname = _get(run, "machine", "hostname")
+    hostname = nested_get(run, "machine", "hostname")
     suite_props = _suite_properties(result)
     for name, checks in suites.items():
         attrib: dict[str, Any] = {"name": name, **totals(checks), "time": _seconds(sum(float(c.duration_s or 0) for c in checks))}
@@ -208,13 +174,49 @@ def render_junit(result: AuditResult) -> str:
             attrib["timestamp"] = timestamp
         if hostname:
             attrib["hostname"] = hostname
-        suite = _sub(root, "testsuite", attrib)
-        _properties(suite, suite_props)
+        suite = sub_element(root, "testsuite", attrib)
+        add_properties(suite, suite_props)
         for check in checks:
             _testcase(suite, check, name)
     if result.comparison:
-        from harness.compare.policy import add_junit_suite
+        add_comparison_suite(root, result.comparison)  # one testcase per compared metric, failures for regressions
+    return document(root)
 
-        add_junit_suite(root, result.comparison)  # one testcase per compared metric, failures for regressions
-    ET.indent(root, space="  ")
-    return XML_DECLARATION + "\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+# ---------------------------------------------------------------- a comparison with a baseline
+
+
+def add_comparison_suite(root: ET.Element, comparison: "Comparison | Mapping[str, Any]") -> None:
+    """Append a ``<testsuite name="comparison">``: one testcase per compared metric, failures for regressions."""
+    comparison = as_comparison(comparison)
+    rows = comparison.rows
+    failures = sum(1 for r in rows if r.regression)
+    if root.tag == "testsuites":  # keep the document's totals the sum of its suites
+        for name, extra in (("tests", len(rows)), ("failures", failures)):
+            root.set(name, str(int(root.get(name, "0")) + extra))
+    suite = sub_element(root, "testsuite", {"name": "comparison", "tests": str(len(rows)), "failures": str(failures), "errors": "0", "skipped": "0", "time": "0.000"})
+    base, cand = comparison.baseline, comparison.candidate
+    add_properties(suite, [
+        ("baseline.model", base.model or ""), ("baseline.weights_sha256", base.weights_sha256 or ""),
+        ("candidate.model", cand.model or ""), ("paired", "true" if comparison.paired else "false"),
+        ("verdict", comparison.verdict),
+    ])
+    for row in rows:
+        case = sub_element(suite, "testcase", {"classname": "harness.comparison", "name": row.key, "time": "0.000"})
+        add_properties(case, [
+            ("baseline", format_value(row.baseline)), ("candidate", format_value(row.candidate)), ("delta", format_delta(row)),
+            ("p_value", format_p(row.p_value)), ("method", row.method or ""), ("change", row.change),
+            ("gated", "true" if row.gated else "false"), ("tolerance", repr(float(row.tolerance or 0.0))),
+        ])
+        text = (f"{row.key}: baseline {format_value(row.baseline)}, candidate {format_value(row.candidate)}, "
+                f"delta {format_delta(row)}, p {format_p(row.p_value)} ({row.method or row.note or 'untested'}): {row.change}")
+        if row.regression:
+            sub_element(case, "failure", {"message": f"regression: {row.change}", "type": "regression"}, text)
+        sub_element(case, "system-out", None, text)
+
+
+def render_comparison_junit(comparison: "Comparison | Mapping[str, Any]") -> str:
+    """The comparison alone as a JUnit document (``harness compare -o``)."""
+    root = ET.Element("testsuites", {"name": "audit-harness comparison", "tests": "0", "failures": "0", "errors": "0", "skipped": "0", "time": "0.000"})
+    add_comparison_suite(root, comparison)
+    return document(root)

@@ -3,7 +3,9 @@
 Layout: a heading with the verdict (an icon AND the word), one sentence of
 counts, the gated checks that failed and why in plain words (and the checks
 that could not run), a table of every check with its headline metric and
-95% interval, then one provenance line.
+95% interval, the comparison with a baseline when there is one
+(:func:`render_comparison_section`; alone, for ``harness compare``:
+:func:`render_comparison_markdown`), then one provenance line.
 
 Everything that comes from data, plugins or configuration passes through
 :func:`md_escape` before it reaches the page. A PR comment is rendered by
@@ -19,10 +21,12 @@ import math
 import re
 from typing import Any, Mapping
 
-from harness.outputs.junit import _get  # one nested-lookup helper for both machine outputs
+from harness.compare.comparison import Comparison, RunSummary, as_comparison
+from harness.outputs.common import nested_get
+from harness.outputs.comparison import format_delta, format_p, format_value, summary_sentence
 from harness.results.types import UNDECIDED, AuditResult, CheckResult, Metric
 
-__all__ = ["render_markdown", "md_escape", "clean_text"]
+__all__ = ["render_markdown", "render_comparison_section", "render_comparison_markdown", "md_escape", "clean_text"]
 
 MAX_MESSAGE = 300
 ELLIPSIS = "\u2026"
@@ -182,22 +186,22 @@ def _counts_sentence(result: AuditResult) -> str:
 def _provenance_line(result: AuditResult) -> str:
     prov = result.provenance
     parts = []
-    model = _get(prov, "model", "source")
+    model = nested_get(prov, "model", "source")
     if model is not None:
         parts.append(f"model {md_escape(model, 120)}")
-    sha = _get(prov, "model", "weights_sha256")
+    sha = nested_get(prov, "model", "weights_sha256")
     if isinstance(sha, str) and sha:
         parts.append(f"weights sha256 {md_escape(sha[:12])}")
-    data = _get(prov, "data", "source")
+    data = nested_get(prov, "data", "source")
     if data is not None:
         shown = f"data {md_escape(data, 120)}"
-        if _get(prov, "data", "synthetic") is True:
+        if nested_get(prov, "data", "synthetic") is True:
             shown += " (synthetic)"
         parts.append(shown)
-    seed = _get(prov, "seed")
+    seed = nested_get(prov, "seed")
     if seed is not None:
         parts.append(f"seed {md_escape(seed)}")
-    version = _get(prov, "packages", "audit-harness")
+    version = nested_get(prov, "packages", "audit-harness")
     if version is not None:
         parts.append(f"audit-harness {md_escape(version, 40)}")
     return "Provenance: " + " \u00b7 ".join(parts) + "." if parts else "Provenance: not recorded."
@@ -228,7 +232,7 @@ def render_markdown(result: AuditResult) -> str:
         lines.extend(f"- {_check_name(c)} ({STATUS_LABELS.get(c.status, md_escape(c.status))}): {md_escape(c.message, MAX_MESSAGE) or 'no message given.'}" for c in informational)
         lines.append("")
     errored = [c for c in result.checks if c.status == "error"]
-    plugin_failures = _get(result.provenance, "plugin_failures") or []
+    plugin_failures = nested_get(result.provenance, "plugin_failures") or []
     if errored or plugin_failures:
         lines.append("**Could not run:**")
         lines.append("")
@@ -236,8 +240,8 @@ def render_markdown(result: AuditResult) -> str:
             message = md_escape(check.message, MAX_MESSAGE) or "no message given."
             lines.append(f"- {_check_name(check)}: {message}")
         for failure in plugin_failures:
-            name = md_escape(_get(failure, "name") or "unknown plugin", 120)
-            error = md_escape(_get(failure, "error") or "no message given.", MAX_MESSAGE)
+            name = md_escape(nested_get(failure, "name") or "unknown plugin", 120)
+            error = md_escape(nested_get(failure, "error") or "no message given.", MAX_MESSAGE)
             lines.append(f"- plugin {name} failed to load: {error}")
         lines.append("")
 
@@ -257,8 +261,51 @@ def render_markdown(result: AuditResult) -> str:
         lines.append("")
 
     if result.comparison:
-        from harness.compare.policy import render_markdown_section
-
-        lines.extend(render_markdown_section(result.comparison))
+        lines.extend(render_comparison_section(result.comparison))
     lines.append(_provenance_line(result))
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- a comparison with a baseline
+
+CHANGE_ICONS = {"regressed": "\u274c", "improved": "\u2b06\ufe0f", "missing": "\u274c", "undefined": "\u26a0\ufe0f"}
+
+
+def render_comparison_section(comparison: "Comparison | Mapping[str, Any]") -> list[str]:
+    """The comparison as Markdown lines (a section of the summary, or the whole of ``harness compare``)."""
+    comparison = as_comparison(comparison)
+    base, cand = comparison.baseline, comparison.candidate
+    lines = ["### Comparison with the baseline", ""]
+    icon = "\u274c" if comparison.regressions else "\u2705"
+    lines.append(f"{icon} {md_escape(summary_sentence(comparison))}")
+    lines.append("")
+
+    def who(run: RunSummary) -> str:
+        sha = run.weights_sha256 or ""
+        return f"{md_escape(run.model or 'unknown', 100)}" + (f" (weights {md_escape(sha[:12])})" if sha else "")
+
+    note = str(comparison.pairing_note)
+    lines.append(f"Baseline: {who(base)}; candidate: {who(cand)}. {md_escape(note[:1].upper() + note[1:])}.")
+    for problem in comparison.forced:
+        lines.append(f"\n**Compared with --force although** {md_escape(problem)}.")
+    lines.append("")
+    lines.append("| Check | Metric | Baseline | Candidate | \u0394 (95% CI) | p | Change | Gated | Method |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for row in comparison.rows:
+        change = row.change
+        shown = f"{CHANGE_ICONS.get(change, '')} {md_escape(change)}".strip()
+        if row.regression:
+            shown = f"**{shown}**"
+        cells = [
+            md_escape(row.check, 80), md_escape(row.metric, 60), format_value(row.baseline), format_value(row.candidate),
+            format_delta(row), format_p(row.p_value), shown, "yes" if row.gated else "no",
+            md_escape(row.method or row.note or "", 160),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def render_comparison_markdown(comparison: "Comparison | Mapping[str, Any]") -> str:
+    """The comparison alone as a Markdown document (``harness compare``)."""
+    return "\n".join(render_comparison_section(comparison)) + "\n"

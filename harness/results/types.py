@@ -167,6 +167,11 @@ class ThresholdOutcome:
         )
 
 
+def suite_of(check_id: str) -> str:
+    """The suite of a check: its id up to the first dot (``accuracy.macro_f1`` -> ``accuracy``; ``unnamed`` if empty)."""
+    return check_id.split(".", 1)[0] or "unnamed"
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """What one check found. ``status`` is final once the runner has gated it."""
@@ -336,7 +341,7 @@ class AuditResult:
     #: Per-example outputs on the evaluation split (columnar: ids, labels,
     #: predictions, scores), kept so a later run can be compared with paired tests.
     predictions: Mapping[str, Any] | None = None
-    #: The comparison with a baseline run (harness.compare.policy), when one was given.
+    #: The comparison with a baseline run (``harness.compare.Comparison.to_dict()``), when one was given.
     comparison: Mapping[str, Any] | None = None
     #: The digests of inputs, body and outputs (harness.integrity.manifest), as last written.
     manifest: Mapping[str, Any] | None = None

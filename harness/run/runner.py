@@ -64,19 +64,23 @@ def _apply_overrides(
 
 def _load_previous(path: Path) -> dict[str, CheckResult]:
     """Checks of an earlier run in the same folder (for ``--resume``); unreadable -> none."""
+    from harness.results.io import read_results_json
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_results_json(path)
         durations = (data.get("run") or {}).get("check_durations") or {}  # durations live in the run block
         return {c["id"]: CheckResult.from_dict({"duration_s": durations.get(c["id"], 0.0), **c}) for c in data.get("checks", [])}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (UsageError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
 def _load_previous_predictions(path: Path) -> dict[str, Any] | None:
     """The per-example block of an earlier finished run in the same folder (for ``--resume``)."""
+    from harness.results.io import read_results_json
+
     try:
-        block = json.loads(path.read_text(encoding="utf-8")).get("predictions")
-    except (OSError, ValueError, AttributeError):
+        block = read_results_json(path).get("predictions")
+    except UsageError:
         return None
     return block if isinstance(block, dict) else None
 
@@ -108,7 +112,6 @@ class Run:
         self.baseline_label = None if chosen is None else str(chosen)  # as the user wrote it: no absolute path in the body
         self.force = force
         self._baseline: dict[str, Any] | None = None
-        self._baseline_problems: list[str] = []
         self._previous_predictions: dict[str, Any] | None = None
         self.source = source
         self.base_dir = base_dir or Path.cwd()
@@ -381,9 +384,9 @@ class Run:
         """Read --baseline / gate.baseline before anything runs: a bad path is exit 2, not a wasted audit."""
         if self.baseline_path is None:
             return
-        from harness.compare.policy import load_results_file
+        from harness.compare.engine import read_run
 
-        self._baseline = load_results_file(self.baseline_path, "baseline")
+        self._baseline = read_run(self.baseline_path)
 
     def check_baseline(self, ctx: RunContext) -> None:
         """Refuse (unless forced) a baseline of another schema or evaluation data, once the data is loaded."""
@@ -394,22 +397,21 @@ class Run:
 
         assert ctx.data is not None
         candidate = {"schema_version": SCHEMA_VERSION, "complete": True, "provenance": {"data": ctx.data.provenance()}}
-        self._baseline_problems = refuse_unless_forced(self._baseline, candidate, self.force)
+        refuse_unless_forced(self._baseline, candidate, self.force)  # compare_runs records what --force overrode
 
     def with_comparison(self, result: AuditResult) -> AuditResult:
         """Compare the finished run with the baseline; a regression turns a pass into a fail (exit 1)."""
         if self._baseline is None:
             return result
-        from harness.compare.policy import compare, policy_from_gate
+        from harness.compare.engine import compare_runs
 
-        comparison = compare(
-            self._baseline, json.loads(dump_json(result.to_dict())), policy_from_gate(self.config.gate),
+        comparison = compare_runs(
+            self._baseline, json.loads(dump_json(result.to_dict())), gate=self.config.gate, force=self.force,
             baseline_path=self.baseline_label, candidate_path=RESULTS_FILE,
-            forced_problems=self._baseline_problems,
         )
         checks = list(result.checks)
-        verdict, code = self.verdict(checks, len(comparison["regressions"]))
-        return dataclasses.replace(result, comparison=comparison, verdict=verdict, exit_code=code)  # type: ignore[arg-type]
+        verdict, code = self.verdict(checks, len(comparison.regressions))
+        return dataclasses.replace(result, comparison=comparison.to_dict(), verdict=verdict, exit_code=code)  # type: ignore[arg-type]
 
     def verdict(self, checks: list[CheckResult], regressions: int = 0) -> tuple[str, int]:
         policy = self.config.gate
@@ -468,7 +470,7 @@ class Run:
     # ------------------------------------------------------------ the whole run
 
     def execute(self) -> AuditResult:
-        from harness.outputs.html import remove_stale_outputs, write_outputs
+        from harness.outputs.registry import remove_stale_outputs, write_outputs
 
         plan = self.plan()
         self.host.hook.harness_validate_config(config=self.config)  # plugin keys: exit 2 before anything loads
