@@ -18,6 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Mapping
 
+from harness.text.language import not_applicable_reason
 from harness.run import gate
 
 from harness.integrity import manifest
@@ -182,6 +183,15 @@ class Run:
         from harness.ml.predict import Predictor
 
         ctx.predictor = Predictor(ctx.model, batch_size=spec.batch_size)
+        self.measure_languages(ctx)
+
+    def measure_languages(self, ctx: RunContext) -> None:
+        """Detect the evaluation texts' languages once; checks that do not support them become not_applicable."""
+        from harness.text.language import describe, detect_languages
+
+        split = ctx.data.get(ctx.data.eval_split) if ctx.data else None
+        ctx.languages = detect_languages(split.texts if split is not None else ())
+        self.progress(f"languages of the {ctx.data.eval_split if ctx.data else 'evaluation'} texts: {describe(ctx.languages)}")
 
     def adopt(self, ctx: RunContext, prepared: RunContext) -> None:
         """Take data, model and fine-tuning report from ``prepared`` instead of :meth:`prepare`.
@@ -199,6 +209,9 @@ class Run:
         self.reproducibility = seeding.seed_everything(ctx.seed, ctx.device)
         self.progress(f"data and model: reused from {prepared.output_dir}")
         ctx.predictor = Predictor(ctx.model, batch_size=self.config.model.batch_size)
+        ctx.languages = prepared.languages
+        if ctx.languages is None:
+            self.measure_languages(ctx)
 
     def _copy_prepared_model(self) -> None:
         """The fine-tuned model a prepared context saved, copied to this run's output folder (checks may read it)."""
@@ -303,7 +316,11 @@ class Run:
             from harness.run.executor import call_with_timeout
 
             check = planned.check_class()
-            result = call_with_timeout(lambda: check.run(ctx, planned.options), planned.timeout, planned.id)
+            outside = not_applicable_reason(ctx.languages, check.supported_languages(planned.options), planned.id)
+            if outside is not None:  # the method cannot test these texts: say so, never pass by default
+                result = check.result(status="not_applicable", message=outside)
+            else:
+                result = call_with_timeout(lambda: check.run(ctx, planned.options), planned.timeout, planned.id)
             if not isinstance(result, CheckResult):
                 raise TypeError(f"run() returned {type(result).__name__}, expected harness.CheckResult")
             if result.id != planned.id:
@@ -337,6 +354,7 @@ class Run:
                       "checks": plan.suite.model_dump(mode="json")["checks"]},  # what the suite file said (manifest.suite digests it)
             "seed": ctx.seed,
             "data": ctx.data.provenance() if ctx.data else None,
+            "languages": {"split": ctx.data.eval_split if ctx.data else None, **ctx.languages.to_dict()} if ctx.languages else None,
             "model": ctx.model.provenance() if ctx.model else None,
             "fine_tuning": fine_tuning,
             "reproducibility": self.reproducibility,
