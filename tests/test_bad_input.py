@@ -2,7 +2,7 @@
 
 Each test runs the real ``harness`` console script in a subprocess, in its own
 folder, offline (``HF_HUB_OFFLINE=1``) unless it says otherwise, and asserts
-what DESIGN.md promises for "usage or input error":
+what the README promises for "usage or input error":
 
 - exit code 2;
 - stderr is exactly one non-empty line, ``harness: error: ...``, naming the
@@ -68,7 +68,7 @@ def run_audit(cwd: Path, config: str | Path | None, *extra: str, offline: bool =
 
 
 def assert_bad_input(outcome: Outcome, cwd: Path, *needles: str) -> str:
-    """The DESIGN.md contract for exit code 2; returns the message (after the prefix)."""
+    """The contract for exit code 2 (README, "Exit codes"); returns the message (after the prefix)."""
     detail = f"rc={outcome.returncode}\nstdout:\n{outcome.stdout}\nstderr:\n{outcome.stderr}"
     assert outcome.returncode == 2, detail
     assert "Traceback" not in outcome.stderr, detail

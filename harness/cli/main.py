@@ -2,19 +2,18 @@
 
 Imports nothing heavy at module level: ``harness --help`` and ``harness
 checks`` must start fast and never load torch or transformers. Every command
-maps errors to the exit codes of DESIGN.md: 0 pass, 1 gate failed, 2 bad
-input (one line, no traceback), 3 a check or plugin errored.
+maps errors to the exit codes the README lists: 0 pass, 1 gate failed or
+undecided, 2 bad input (one line, no traceback), 3 a check or plugin errored
+(through :func:`harness.cli.guard.run_command`).
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from typing import Any, Callable
+from typing import Any
 
 import click
 
-from harness.cli.guard import fail_usage as _fail_usage
 from harness.cli.guard import run_command as _guard
 from harness.errors import UsageError
 
