@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from harness.text.numbers import format_number
 from harness.config.settings import FineTuneConfig
 
 if TYPE_CHECKING:
@@ -249,6 +250,6 @@ def model_card(handle: "ModelHandle", data: "DatasetBundle", report: TrainingRep
         f"- Epochs run: {report.epochs_run} (best epoch {report.best_epoch}{', stopped early' if report.stopped_early else ''})",
     ]
     if last is not None and last.validation_accuracy is not None:
-        lines.append(f"- Validation accuracy at the last epoch: {last.validation_accuracy:.4f}")
+        lines.append(f"- Validation accuracy at the last epoch: {format_number(last.validation_accuracy)}")
     lines += [f"- Weights sha256 (state dict): `{handle.weights_sha256}`", "", "Intended for audit and evaluation; read the audit report before any use."]
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from harness.text.numbers import format_number
 from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
@@ -29,9 +30,9 @@ _STYLE = {
 
 
 def _label(text: Any, limit: int = 40) -> str:
-    from harness.text.sanitize import clean_text
+    from harness.text.sanitize import one_line
 
-    value = clean_text(str(text)).replace("$", r"\$")
+    value = one_line(text).replace("$", r"\$")
     return value if len(value) <= limit else value[: limit - 1] + "\u2026"
 
 
@@ -125,7 +126,7 @@ def interval_bars_svg(rows: Sequence[tuple[str, float | None, float | None, floa
     for y, (_, value, low, high) in zip(positions, shown):
         if low is not None and high is not None:
             axes.errorbar(value, y, xerr=[[value - low], [high - value]], fmt="none", ecolor="black", capsize=3)
-        axes.text(value, y, f" {value:.3f}", va="center", ha="left")
+        axes.text(value, y, f" {format_number(value)}", va="center", ha="left")
     axes.set_yticks(positions, [_label(r[0], 30) for r in shown])
     axes.invert_yaxis()
     axes.set_xlabel(xlabel)

@@ -9,38 +9,28 @@ The Markdown section is in :mod:`harness.outputs.markdown`, the JUnit suite in
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping
 
 from harness.compare.comparison import Comparison, MetricChange, as_comparison
+from harness.text.numbers import format_number, format_p, format_signed
 
 __all__ = ["summary_sentence", "format_value", "format_delta", "format_p"]
 
 
 def format_value(value: Any) -> str:
-    """A metric value of a comparison row (4 decimals; small values in scientific notation; n/a when undefined)."""
-    if value is None or not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        return "n/a"
-    return f"{value:.4f}" if value == 0 or abs(value) >= 1e-3 else f"{value:.2e}"
+    """A metric value of a comparison row, in the one number format (:func:`harness.text.numbers.format_number`)."""
+    return format_number(value)
 
 
 def format_delta(row: MetricChange) -> str:
     """Candidate minus baseline, signed, with its interval when one was computed."""
-    delta = row.delta
-    if delta is None:
+    if row.delta is None:
         return "n/a"
-    shown = f"{delta:+.4f}"
+    shown = format_signed(row.delta)
     interval = row.delta_interval
     if interval:
-        shown += f" [{interval.low:+.4f}, {interval.high:+.4f}]"
+        shown += f" [{format_signed(interval.low)}, {format_signed(interval.high)}]"
     return shown
-
-
-def format_p(value: Any) -> str:
-    """A p-value: 3 significant digits, ``<1e-4`` below that, n/a when untested."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return f"{value:.3g}" if value >= 1e-4 else "<1e-4"
 
 
 def summary_sentence(comparison: "Comparison | Mapping[str, Any]") -> str:

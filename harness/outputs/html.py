@@ -9,10 +9,11 @@ tag says so to the browser too). Rendering needs only the AuditResult, so
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from harness.resources import resource_dir
 from harness.plugin.sections import ReportSection
+from harness.text.numbers import format_signed, format_value
 from harness.results.io import normalized
 from harness.results.types import AuditResult, suite_of
 
@@ -22,16 +23,6 @@ if TYPE_CHECKING:
     from harness.plugin.manager import PluginHost
 
 
-def _format_number(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
-    return str(value)
 
 
 STATUS_ICONS = {"pass": "\u2714", "fail": "\u2718", "inconclusive": "?", "incomplete": "?", "warn": "\u26a0", "error": "\u203c",
@@ -53,7 +44,8 @@ def make_environment(search_paths: Sequence[str] = ()) -> "jinja2.Environment":
         loader=loader, autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, finalize=finalize,
     )
-    env.filters["num"] = _format_number
+    env.filters["num"] = format_value
+    env.filters["signed"] = format_signed
     from harness.integrity.signing import short_fingerprint
 
     env.filters["short_fingerprint"] = short_fingerprint

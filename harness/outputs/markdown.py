@@ -17,19 +17,18 @@ same result always gives the same bytes.
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any, Mapping
 
 from harness.compare.comparison import Comparison, RunSummary, as_comparison
 from harness.outputs.common import nested_get
+from harness.text.numbers import format_limit, format_number
+from harness.text.sanitize import markdown_text
 from harness.outputs.comparison import format_delta, format_p, format_value, summary_sentence
 from harness.results.types import UNDECIDED, AuditResult, CheckResult, Metric
 
-__all__ = ["render_markdown", "render_comparison_section", "render_comparison_markdown", "md_escape", "clean_text"]
+__all__ = ["render_markdown", "render_comparison_section", "render_comparison_markdown", "md_escape"]
 
 MAX_MESSAGE = 300
-ELLIPSIS = "\u2026"
 
 VERDICT_HEADINGS = {
     "pass": ("\u2705", "PASS"),
@@ -47,58 +46,17 @@ STATUS_LABELS = {
     "not_applicable": "\u23ed\ufe0f not applicable",
 }
 
-# Whitespace that would end a table row or a list item: becomes one space.
-_BREAKS = re.compile("[\r\n\t\x0b\x0c\x85\u2028\u2029]+")
-# Controls (C0, DEL, C1), bidi embeddings/overrides/isolates and marks: removed.
-_STRIP = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# Things GitHub would turn into links or mentions; defanged before escaping.
-_SCHEME = re.compile(r"(?i)\b(?:https?|ftps?)(?=:)")
-_NAMED_SCHEME = re.compile(r"(?i)\b(mailto|xmpp|javascript|vbscript)(:)(?=\S)")
-_WWW = re.compile(r"(?i)\b(www)(\.)")
-# Markdown punctuation that can start emphasis, code, links, images or cells.
-_MD_SPECIAL = re.compile(r"([\\`*_~|\[\]()!#])")
-
-
-def clean_text(value: Any, limit: int | None = None) -> str:
-    """One line of plain text: no line breaks, no control or bidi characters, at most ``limit`` characters."""
-    text = value if isinstance(value, str) else str(value)
-    text = _SURROGATE.sub("\ufffd", text)
-    text = _BREAKS.sub(" ", text)
-    text = _STRIP.sub("", text)
-    text = re.sub(" {2,}", " ", text).strip()
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1].rstrip() + ELLIPSIS
-    return text
-
-
 def md_escape(value: Any, limit: int | None = None) -> str:
-    """Data-derived text made inert for a GitHub Markdown page (also inside a table cell)."""
-    text = clean_text(value, limit)
-    text = _SCHEME.sub(lambda m: re.sub("[tT]", lambda t: "x" if t.group() == "t" else "X", m.group()), text)  # hxxp://
-    text = _NAMED_SCHEME.sub(r"\1[:]", text)
-    text = _WWW.sub(r"\1[.]", text)
-    text = text.replace("@", "@\u200b")  # no @-mentions, no e-mail autolinks
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Data-derived text made inert for a GitHub Markdown page (:func:`harness.text.sanitize.markdown_text`)."""
+    return markdown_text(value, limit)
 
 
 def _num(value: Any) -> str:
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "n/a"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "n/a"
-    if isinstance(value, int):
-        return str(value)
-    if value != 0 and (abs(value) < 0.001 or abs(value) >= 100000):
-        return f"{value:.3g}"
-    return f"{value:.3f}"
+    return format_number(value)
 
 
 def _bound(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return f"{value:g}"
-    return "n/a"
+    return format_limit(value)
 
 
 def _metric_cell(metric: Metric | None) -> str:

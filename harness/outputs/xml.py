@@ -8,24 +8,19 @@ with :mod:`xml.etree.ElementTree` (never by string concatenation).
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable, Mapping
 
-__all__ = ["XML_DECLARATION", "REPLACEMENT", "xml_safe", "sub_element", "add_properties", "document"]
+from harness.text.sanitize import xml_text
+
+__all__ = ["XML_DECLARATION", "xml_safe", "sub_element", "add_properties", "document"]
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
-REPLACEMENT = "\ufffd"
-
-# Everything XML 1.0 forbids: C0 controls except tab/LF/CR, surrogates (lone
-# ones can come out of JSON "\ud800"), and the non-characters U+FFFE/U+FFFF.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_safe(value: Any) -> str:
-    """``value`` as text that XML 1.0 can carry: forbidden characters become U+FFFD."""
-    text = value if isinstance(value, str) else str(value)
-    return _INVALID_XML.sub(REPLACEMENT, text)
+    """``value`` as text that XML 1.0 can carry, under the one sanitising policy (:func:`harness.text.sanitize.xml_text`)."""
+    return xml_text(value)
 
 
 def sub_element(parent: ET.Element, tag: str, attrib: Mapping[str, Any] | None = None, text: str | None = None) -> ET.Element:

@@ -62,3 +62,12 @@ def format_p(value: Any) -> str:
     if not _finite(value):
         return NOT_AVAILABLE
     return f"{value:.3g}" if value >= 1e-4 else "<1e-4"
+
+
+def format_value(value: Any) -> str:
+    """Any template value: numbers as :func:`format_number`, booleans ``true``/``false``, ``None`` ``n/a``, text as is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or isinstance(value, (int, float)):
+        return format_number(value)
+    return str(value)
