@@ -94,6 +94,16 @@ def test_age_rule_leaves_middle_ages_and_other_numbers():
     assert v.changed == (("72-year-old", "30-year-old"), ("34 y/o", "75 y/o"))
 
 
+def test_the_plugins_name_lists_agree_with_the_demo_datasets():
+    # The fairness plugin owns its identity-term lists (it imports no data module of the core); the
+    # synthetic dataset keeps its own copy. Same names, same groups, same order: every name of the
+    # demo is swapped, and the swap at index i (which depends on the order) stays the same.
+    from harness_fairness import terms
+
+    assert list(terms.FIRST_NAMES.items()) == list(FIRST_NAMES.items())
+    assert list(terms.SURNAMES.items()) == list(SURNAMES.items())
+
+
 def test_name_swaps_follow_synthetic_lists():
     for (sex, eth), names in FIRST_NAMES.items():
         target_eth = "black" if eth == "white" else "white"

@@ -6,185 +6,27 @@ split, so the model sees each text once. Interval methods per metric are in
 :data:`harness_accuracy.metrics.INTERVAL_METHODS` (Wilson for proportions, a
 bootstrap over examples for F1/AUC/ECE, stratified by class only for the
 metrics defined per class); each ``Interval.method`` names its own.
+
+Layout, the same in every built-in plugin: this module holds only the hook
+implementations, each delegating; the checks are in ``checks.py``, the
+numbers in ``metrics.py`` (NumPy, imported when a check runs) and the report
+partials in ``sections.py``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from pydantic import Field
-
-from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimpl
+from harness import hookimpl
 
 if TYPE_CHECKING:
-    from harness.run.context import RunContext
-    from harness.plugin.sections import ReportSection
-    from harness.results.types import AuditResult
-
-    from harness_accuracy.metrics import AccuracyReport
-
-TEMPLATES = Path(__file__).parent / "templates"
-
-ACCURACY_CLAUSES = (
-    "EU AI Act Art. 15(1)",
-    "EU AI Act Art. 15(3)",
-    "EU AI Act Art. 13(3)(b)(ii)",
-    "NIST AI RMF MEASURE 2.3",
-    "ISO/IEC 42001 A.6.2.4",
-)
-RELIABILITY_CLAUSES = (*ACCURACY_CLAUSES, "NIST AI RMF MEASURE 2.5")
-
-
-class AccuracyOptions(CheckOptions):
-    split: str | None = Field(None, description="split to evaluate (default: data.eval_split)")
-    n_boot: int = Field(1000, ge=100, le=100_000, description="bootstrap resamples")
-    level: float = Field(0.95, gt=0.5, lt=1, description="confidence level of intervals")
-    n_bins: int = Field(15, ge=2, le=100, description="calibration bins")
-
-
-def accuracy_report(ctx: "RunContext", options: AccuracyOptions) -> "AccuracyReport":
-    """The run's accuracy report for these options, computed once and shared by the checks."""
-    from harness_accuracy.metrics import compute_accuracy_report
-
-    data = ctx.require_data()
-    split_name = options.split or data.eval_split
-    # the weights too: a result is only reused for the model it was computed on
-    key = ("harness_accuracy.report", ctx.require_predictor().handle.weights_sha256, split_name, options.n_boot, options.level, options.n_bins)
-    if key not in ctx.extra:
-        split = data.get(split_name)
-        if split is None:
-            raise ValueError(f"split {split_name!r} does not exist (have: {', '.join(data.splits)})")
-        probs = ctx.require_predictor().probabilities(split.texts)
-        ctx.extra[key] = compute_accuracy_report(
-            split.labels, probs, data.label_names,
-            rng=ctx.rng(f"accuracy:{split_name}"), n_boot=options.n_boot, level=options.level, n_bins=options.n_bins,
-        )
-    return ctx.extra[key]
-
-
-class _AccuracyCheck(Check):
-    """Shared plumbing: turn report estimates into Metrics and add the common evidence."""
-
-    Options = AccuracyOptions
-    regulations = ACCURACY_CLAUSES
-    metric_names: tuple[str, ...] = ()
-    evidence_fn: "Callable[[AccuracyReport], dict[str, Any]] | None" = None
-
-    def metrics_of(self, report: "AccuracyReport") -> list[Metric]:
-        estimates = report.estimates()
-        rename = {"ece": "expected_calibration_error"}
-        # n: the examples each interval rests on (the smallest class for the worst-class recall),
-        # so the gate can say how many examples would decide an inconclusive threshold
-        supports = [int(row.get("support", 0)) for row in report.per_class if row.get("support")]
-        sizes = {"min_class_recall": min(supports) if supports else None}
-        return [
-            Metric(rename.get(name, name), _finite(estimates[name].value), estimates[name].interval, n=sizes.get(name, report.n))
-            for name in self.metric_names
-        ]
-
-    def run(self, ctx: "RunContext", options: AccuracyOptions) -> CheckResult:  # type: ignore[override]
-        report = accuracy_report(ctx, options)
-        evidence = {"n": report.n, "labels": list(report.labels), "split": options.split or ctx.require_data().eval_split}
-        evidence.update(self.evidence(report))
-        metrics = self.metrics_of(report)
-        shown = ", ".join(
-            f"{m.name} {m.value:.3f}" + (f" [{m.interval.low:.3f}, {m.interval.high:.3f}]" if m.interval else "")
-            for m in metrics if m.value is not None
-        )
-        return self.result(metrics=metrics, evidence=evidence, message=f"{shown} on {report.n} examples")
-
-    def evidence(self, report: "AccuracyReport") -> dict[str, Any]:
-        return {}
-
-
-def _finite(value: float) -> float | None:
-    import math
-
-    return value if value is not None and math.isfinite(value) else None
-
-
-class AccuracyCheck(_AccuracyCheck):
-    id = "accuracy.accuracy"
-    title = "Accuracy"
-    description = "Share of correct predictions on the evaluation split, with a Wilson interval and the confusion matrix."
-    primary_metric = "accuracy"
-    default_thresholds = {"accuracy": Threshold(min=0.7)}
-    metric_names = ("accuracy", "balanced_accuracy", "micro_f1")
-
-    def evidence(self, report: "AccuracyReport") -> dict[str, Any]:
-        return {"confusion_matrix": [list(r) for r in report.confusion_matrix]}
-
-
-class MacroF1Check(_AccuracyCheck):
-    id = "accuracy.macro_f1"
-    title = "Macro F1"
-    description = "Unweighted mean of per-class F1: a model that ignores a rare class cannot score well."
-    primary_metric = "macro_f1"
-    default_thresholds = {"macro_f1": Threshold(min=0.6)}
-    metric_names = ("macro_f1", "micro_f1")
-
-
-class PerClassCheck(_AccuracyCheck):
-    id = "accuracy.per_class"
-    title = "Per-class precision, recall and F1"
-    description = "Precision, recall and F1 of every class; gates on the worst class's recall."
-    primary_metric = "min_class_recall"
-    default_thresholds = {"min_class_recall": Threshold(min=0.5)}
-    metric_names = ("min_class_recall",)
-
-    def evidence(self, report: "AccuracyReport") -> dict[str, Any]:
-        return {"per_class": [dict(row) for row in report.per_class]}
-
-
-class RocAucCheck(_AccuracyCheck):
-    id = "accuracy.roc_auc"
-    title = "ROC-AUC"
-    description = "Area under the ROC curve (binary, or macro one-vs-rest for multiclass): ranking quality independent of the threshold."
-    primary_metric = "roc_auc"
-    default_thresholds = {"roc_auc": Threshold(min=0.75)}
-    metric_names = ("roc_auc",)
-
-    def run(self, ctx: "RunContext", options: AccuracyOptions) -> CheckResult:  # type: ignore[override]
-        import dataclasses
-
-        from harness_accuracy.metrics import roc_auc_per_class, roc_curve_binary
-
-        result = super().run(ctx, options)
-        data = ctx.require_data()
-        split = data.get(options.split or data.eval_split)
-        probs = ctx.require_predictor().probabilities(split.texts)  # type: ignore[union-attr]
-        evidence = dict(result.evidence)
-        evidence["per_class_auc"] = {name: _finite(float(v)) for name, v in zip(data.label_names, roc_auc_per_class(split.labels, probs))}  # type: ignore[union-attr]
-        if len(data.label_names) == 2:
-            fpr, tpr, _ = roc_curve_binary((split.labels == 1).astype(int), probs[:, 1])  # type: ignore[union-attr]
-            step = max(1, len(fpr) // 400)  # the curve at up to ~400 points is plenty for a chart
-            keep = sorted(set(range(0, len(fpr), step)) | {len(fpr) - 1})
-            evidence["roc_curve"] = {"fpr": [float(fpr[i]) for i in keep], "tpr": [float(tpr[i]) for i in keep], "positive_label": data.label_names[1]}
-        return dataclasses.replace(result, evidence=evidence)
-
-
-class CalibrationCheck(_AccuracyCheck):
-    id = "accuracy.calibration"
-    title = "Calibration (expected calibration error)"
-    description = "Gap between confidence and accuracy (ECE, top-label, equal-width bins) with reliability-diagram data."
-    primary_metric = "expected_calibration_error"
-    default_thresholds = {"expected_calibration_error": Threshold(max=0.1)}
-    metric_names = ("ece",)
-    regulations = RELIABILITY_CLAUSES
-
-    def metrics_of(self, report: "AccuracyReport") -> list[Metric]:
-        return [*super().metrics_of(report), Metric("maximum_calibration_error", _finite(report.calibration.mce))]
-
-    def evidence(self, report: "AccuracyReport") -> dict[str, Any]:
-        return {"calibration": report.calibration.to_dict()}
-
-
-CHECKS = (AccuracyCheck, MacroF1Check, PerClassCheck, RocAucCheck, CalibrationCheck)
+    from harness import AuditResult, Check, ReportSection
 
 
 @hookimpl
-def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
+def harness_register_checks(register: "Callable[[type[Check]], None]") -> None:
+    from harness_accuracy.checks import CHECKS
+
     for check in CHECKS:
         register(check)
 
@@ -192,33 +34,6 @@ def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
 @hookimpl
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """Charts and tables inside the accuracy checks' blocks, drawn from their evidence alone."""
-    from harness.outputs import charts
-    from harness.plugin.sections import ReportSection
+    from harness_accuracy.sections import report_sections
 
-    sections = []
-
-    def add(check_id: str, title: str, template: str, **context: Any) -> None:
-        sections.append(ReportSection(title=title, template=template, context=context, search_path=str(TEMPLATES), check=check_id))
-
-    accuracy = result.check(AccuracyCheck.id)
-    if accuracy is not None and accuracy.evidence.get("confusion_matrix"):
-        labels = accuracy.evidence.get("labels", [])
-        add(AccuracyCheck.id, "Confusion matrix", "harness_accuracy/confusion.html", labels=labels,
-            confusion=accuracy.evidence["confusion_matrix"],
-            chart=charts.confusion_matrix_svg(accuracy.evidence["confusion_matrix"], labels))
-    per_class = result.check(PerClassCheck.id)
-    if per_class is not None and per_class.evidence.get("per_class"):
-        rows = per_class.evidence["per_class"]
-        chart = charts.interval_bars_svg([(r["label"], r["recall"], r.get("recall_low"), r.get("recall_high")) for r in rows],
-                                         xlabel="recall (Wilson interval)", title="Recall per class")
-        add(PerClassCheck.id, "Per class", "harness_accuracy/per_class.html", rows=rows, chart=chart)
-    roc = result.check(RocAucCheck.id)
-    if roc is not None and roc.evidence.get("roc_curve"):
-        curve = roc.evidence["roc_curve"]
-        add(RocAucCheck.id, "ROC curve", "harness_accuracy/roc.html", chart=charts.roc_svg(curve["fpr"], curve["tpr"]),
-            positive=curve.get("positive_label", ""))
-    calibration = result.check(CalibrationCheck.id)
-    if calibration is not None and calibration.evidence.get("calibration"):
-        bins = calibration.evidence["calibration"].get("bins", [])
-        add(CalibrationCheck.id, "Reliability diagram", "harness_accuracy/reliability.html", bins=bins, chart=charts.reliability_svg(bins))
-    return sections or None
+    return report_sections(result)

@@ -26,14 +26,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from harness.stats.intervals import (
-    Interval,
-    bootstrap_intervals,
-    error_bound_interval,
-    percentile_interval,
-    resample_indices,
-    wilson_interval,
-)
+from harness import Interval, wilson_interval
+# Not in the public API (yet): the core's vectorised bootstrap, shared with its own statistics.
+from harness.stats.intervals import bootstrap_intervals, error_bound_interval, percentile_interval, resample_indices
 
 __all__ = [
     "predict",

@@ -1,365 +1,36 @@
 """Built-in fairness suite (Fairlearn): does the model treat groups differently, where, by how much, how sure are we.
 
-One :class:`FairnessAnalysis` per run, computed from the shared Predictor's
-outputs on the evaluation split, feeds every check: group metrics (equal to
-Fairlearn's MetricFrame, with Wilson or bootstrap intervals) for each
-sensitive attribute alone and for every intersection, the disparities over
-groups large enough to judge (closed-form intervals that cover, see
-``metrics.disparities``), and
-(for multiclass models) each class one-vs-rest. Groups below the minimum size
-are listed as "insufficient data", never dropped silently and never allowed to
-decide the verdict on their own.
+One :class:`~harness_fairness.analysis.FairnessAnalysis` per run, computed
+from the shared Predictor's outputs on the evaluation split, feeds every
+disparity check: group metrics (equal to Fairlearn's MetricFrame, with Wilson
+or bootstrap intervals) for each sensitive attribute alone and for every
+intersection, the disparities over groups large enough to judge (closed-form
+intervals that cover, see ``metrics.disparities``), and (for multiclass
+models) each class one-vs-rest. Groups below the minimum size are listed as
+"insufficient data", never dropped silently and never allowed to decide the
+verdict on their own.
+
+Layout, the same in every built-in plugin: this module holds only the hook
+implementations, each delegating; the checks are in ``checks.py`` (reading
+``analysis.py``; ``metrics.py``, ``counterfactual.py`` with the identity
+terms of ``terms.py``, and ``mitigation.py`` compute) and the report partials
+in ``sections.py``.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable
 
-from pydantic import Field
-
-from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimpl
-from harness.stats.intervals import Interval
+from harness import hookimpl
 
 if TYPE_CHECKING:
-    from harness.run.context import RunContext
-    from harness.plugin.sections import ReportSection
-    from harness.results.types import AuditResult
-
-TEMPLATES = Path(__file__).parent / "templates"
-
-FAIRNESS_CLAUSES = (
-    "EU AI Act Art. 10(2)(f)-(g)",
-    "EU AI Act Art. 10(5)",
-    "NIST AI RMF MEASURE 2.11",
-    "ISO/IEC 42001 A.7",
-)
-
-
-class FairnessOptions(CheckOptions):
-    attributes: list[str] | None = Field(None, description="sensitive attributes to judge (default: all of data.sensitive)")
-    min_group_size: int = Field(30, ge=1, description="groups smaller than this are reported as insufficient data")
-    group_interval: Literal["wilson", "bootstrap"] = Field(
-        "wilson", description="per-group rate intervals: Wilson (closed form) or a percentile bootstrap over examples (one resample matrix for every table)")
-    group_n_boot: int = Field(1000, ge=0, le=100_000, description="resamples for group_interval: bootstrap; 0 reports group rates without intervals")
-    level: float = Field(0.95, gt=0.5, lt=1)
-    intersections: bool = Field(False, description="also gate on intersections of attributes (always reported)")
-
-
-@dataclass
-class FairnessAnalysis:
-    """Everything the disparity checks read, computed once per option set."""
-
-    labels: tuple[str, ...]
-    classes: tuple[int, ...]                       # the positive classes analysed (1 for binary; all for multiclass)
-    attributes: tuple[tuple[str, ...], ...]        # attribute sets gated on
-    reported: tuple[tuple[str, ...], ...]          # attribute sets reported (singles + intersections)
-    disparities: dict[tuple[tuple[str, ...], int], Any] = field(default_factory=dict)
-    groups: dict[tuple[tuple[str, ...], int], list[Any]] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)   # attribute -> why it cannot be judged
-    unknown: dict[str, int] = field(default_factory=dict)   # attribute -> count of missing values
-
-
-def _class_name(labels: tuple[str, ...], positive: int) -> str:
-    return labels[positive]
-
-
-def fairness_analysis(ctx: "RunContext", options: FairnessOptions) -> FairnessAnalysis:
-    from harness_fairness import metrics as fm
-
-    data = ctx.require_data()
-    key = ("harness_fairness.analysis", ctx.require_predictor().handle.weights_sha256, tuple(options.attributes or ()), options.min_group_size, options.group_interval,
-           options.group_n_boot, options.level, options.intersections)
-    if key in ctx.extra:
-        return ctx.extra[key]
-    split = data.eval
-    columns = list(options.attributes or data.sensitive_columns)
-    missing = [c for c in columns if c not in split.sensitive]
-    if missing:
-        raise ValueError(f"sensitive attribute(s) {', '.join(missing)} are not in data.sensitive ({', '.join(data.sensitive_columns) or 'none'})")
-    predictions = ctx.require_predictor().predict(split.texts)
-    labels = data.label_names
-    classes = (1,) if len(labels) == 2 else tuple(range(len(labels)))
-    analysis = FairnessAnalysis(labels, classes, (), ())
-    judged = []
-    for column in columns:
-        values = split.sensitive[column]
-        unknown = sum(1 for v in values if v == "unknown")
-        if unknown:
-            analysis.unknown[column] = unknown
-        if len(set(values)) < 2:
-            analysis.skipped[column] = f"attribute {column!r} has a single value ({values[0]!r}) in the {split.name} split"
-        else:
-            judged.append(column)
-    analysis.reported = tuple(fm.attribute_sets(judged, intersections=True))
-    analysis.attributes = tuple(a for a in analysis.reported if options.intersections or len(a) == 1)
-    seed = int(ctx.rng("fairness").integers(0, 2**31 - 1))
-    tables = [(attrs, positive) for attrs in analysis.reported for positive in classes]
-    # every table in one call: with group_interval: bootstrap they share one resample matrix
-    analysis.groups = fm.group_metric_tables(
-        split.labels, predictions, split.sensitive, tables, min_count=options.min_group_size,
-        n_boot=options.group_n_boot, level=options.level, seed=seed, method=options.group_interval,
-    )
-    for attrs, positive in tables:
-        if attrs in analysis.attributes:
-            # closed-form intervals (Newcombe / MOVER pairs, Bonferroni): no resampling, no seed
-            analysis.disparities[(attrs, positive)] = fm.disparities(
-                split.labels, predictions, split.sensitive, attrs, positive=positive,
-                min_count=options.min_group_size, level=options.level, rows=analysis.groups[(attrs, positive)],
-            )
-    ctx.extra[key] = analysis
-    return analysis
-
-
-def _limitations(analysis: FairnessAnalysis) -> list[str]:
-    notes = [f"{why}: disparities on it cannot be judged." for why in analysis.skipped.values()]
-    notes += [f"{count} example(s) have no value for {column!r}; they form the group 'unknown'." for column, count in analysis.unknown.items()]
-    seen = set()
-    for (attrs, _), disparity in analysis.disparities.items():
-        for group, count in disparity.insufficient_groups:
-            if (attrs, group) not in seen:
-                seen.add((attrs, group))
-                notes.append(f"group {group!r} of {' & '.join(attrs)} has {count} examples, below the minimum: insufficient data, not judged.")
-    return notes
-
-
-class _DisparityCheck(Check):
-    """One disparity measure over every judged attribute (and class, one-vs-rest); the worst one decides.
-
-    The headline metric is the worst point estimate over attributes, with the
-    interval ``[worst low, worst high]`` of the per-attribute intervals: it
-    holds the worst true disparity whenever each attribute's interval holds
-    its own. The core gate reads that whole interval (pass only when all of
-    it meets the threshold, fail only when all of it misses, inconclusive
-    otherwise), so a small group's wide interval can no longer pass by
-    default. ``n`` is the smallest judged group, for the gate's estimate of
-    the examples per group needed to decide. ``gate_on: estimate`` gates the
-    point estimate alone.
-    """
-
-    Options = FairnessOptions
-    regulations = FAIRNESS_CLAUSES
-    measure: str = ""
-    worst: str = "max"   # "max" for differences (bigger is worse), "min" for ratios
-
-    def run(self, ctx: "RunContext", options: FairnessOptions) -> CheckResult:  # type: ignore[override]
-        data = ctx.require_data()
-        if not data.sensitive_columns and not options.attributes:
-            return self.result(status="skipped", message="no sensitive attributes configured (data.sensitive)")
-        analysis = fairness_analysis(ctx, options)
-        metrics: list[Metric] = []
-        rows = []
-        for (attrs, positive), disparity in analysis.disparities.items():
-            value = getattr(disparity, self.measure)
-            interval = disparity.intervals.get(self.measure)
-            judged_counts = [int(r.count) for r in analysis.groups.get((attrs, positive), []) if r.group in disparity.judged_groups]
-            name = f"{self.measure}[{' & '.join(attrs)}" + (f", class={_class_name(analysis.labels, positive)}]" if len(analysis.classes) > 1 else "]")
-            metrics.append(Metric(name, value, disparity.interval(self.measure), n=min(judged_counts) if judged_counts else None))
-            rows.append({"attribute": " & ".join(attrs), "class": _class_name(analysis.labels, positive), "value": value,
-                         "interval": list(interval) if interval else None, "judged_groups": list(disparity.judged_groups),
-                         "insufficient_groups": [list(g) for g in disparity.insufficient_groups], "worst_group": disparity.worst_group})
-        defined = [m for m in metrics if m.value is not None and math.isfinite(m.value)]
-        evidence = {"by_attribute": rows, "limitations": _limitations(analysis), "min_group_size": options.min_group_size}
-        if not defined:
-            reasons = "; ".join(analysis.skipped.values()) or "fewer than two groups large enough to judge"
-            return self.result(status="not_applicable", evidence=evidence, message=f"no attribute could be judged: {reasons}")
-        pick = max if self.worst == "max" else min
-        chosen = pick(defined, key=lambda m: m.value)
-        headline = Metric(self.measure, chosen.value, _worst_interval(defined, pick, options.level),
-                          description=f"worst over attributes: {chosen.name}",
-                          n=min((m.n for m in defined if m.n is not None), default=None))
-        message = f"worst {self.measure} {chosen.value:.3f} ({chosen.name})"
-        if chosen.interval is not None:
-            message += f", 95% interval [{chosen.interval.low:.3f}, {chosen.interval.high:.3f}]"
-        return self.result(metrics=[headline, *metrics], evidence=evidence, message=message)
-
-
-def _worst_interval(metrics: list[Metric], pick: Callable[..., float], level: float) -> Interval | None:
-    """``[worst low, worst high]`` over attributes: covers the worst true value when each interval covers its own."""
-    if any(m.interval is None for m in metrics):
-        return None
-    lows = [m.interval.low for m in metrics if m.interval is not None]
-    highs = [m.interval.high for m in metrics if m.interval is not None]
-    methods = sorted({m.interval.method for m in metrics if m.interval is not None})
-    return Interval(pick(lows), pick(highs), level, f"worst over attributes of {', '.join(methods)}")
-
-
-class DemographicParityDifference(_DisparityCheck):
-    id = "fairness.demographic_parity_difference"
-    title = "Demographic parity difference"
-    description = "Largest gap in positive-prediction rate between groups of a sensitive attribute (0 = equal)."
-    measure = "demographic_parity_difference"
-    primary_metric = "demographic_parity_difference"
-    default_thresholds = {primary_metric: Threshold(max=0.1)}
-
-
-class DemographicParityRatio(_DisparityCheck):
-    id = "fairness.demographic_parity_ratio"
-    title = "Demographic parity ratio"
-    description = "Lowest over highest group positive-prediction rate (1 = equal; the four-fifths rule asks >= 0.8)."
-    measure = "demographic_parity_ratio"
-    primary_metric = "demographic_parity_ratio"
-    default_thresholds = {primary_metric: Threshold(min=0.8)}
-    worst = "min"
-
-
-class EqualizedOddsDifference(_DisparityCheck):
-    id = "fairness.equalized_odds_difference"
-    title = "Equalized odds difference"
-    description = "Largest gap between groups in true or false positive rate (0 = equal error rates)."
-    measure = "equalized_odds_difference"
-    primary_metric = "equalized_odds_difference"
-    default_thresholds = {primary_metric: Threshold(max=0.1)}
-
-
-class EqualOpportunityDifference(_DisparityCheck):
-    id = "fairness.equal_opportunity_difference"
-    title = "Equal opportunity difference"
-    description = "Largest gap between groups in true positive rate: who is missed when they need the positive outcome."
-    measure = "equal_opportunity_difference"
-    primary_metric = "equal_opportunity_difference"
-    default_thresholds = {primary_metric: Threshold(max=0.1)}
-
-
-class WorstGroupAccuracyGap(_DisparityCheck):
-    id = "fairness.worst_group_accuracy_gap"
-    title = "Worst-group accuracy gap"
-    description = "Overall accuracy minus the accuracy of the worst-served group."
-    measure = "worst_group_accuracy_gap"
-    primary_metric = "worst_group_accuracy_gap"
-    default_thresholds = {primary_metric: Threshold(max=0.1)}
-
-
-class GroupMetricsCheck(Check):
-    id = "fairness.group_metrics"
-    title = "Group metrics (alone and intersected)"
-    description = "Count, selection rate, accuracy, TPR, FPR, FNR per group, each with an interval (Wilson, or a vectorised bootstrap)."
-    Options = FairnessOptions
-    regulations = FAIRNESS_CLAUSES
-
-    def run(self, ctx: "RunContext", options: FairnessOptions) -> CheckResult:  # type: ignore[override]
-        data = ctx.require_data()
-        if not data.sensitive_columns and not options.attributes:
-            return self.result(status="skipped", message="no sensitive attributes configured (data.sensitive)")
-        analysis = fairness_analysis(ctx, options)
-        tables = [
-            {"attribute": " & ".join(attrs), "class": _class_name(analysis.labels, positive), "groups": [row.to_dict() for row in rows]}
-            for (attrs, positive), rows in analysis.groups.items()
-        ]
-        insufficient = sorted({(t["attribute"], g["group"]) for t in tables for g in t["groups"] if not g["sufficient"]})
-        judged = sum(1 for t in tables for g in t["groups"] if g["sufficient"])
-        message = f"{len(tables)} group tables ({judged} groups judged"
-        message += f", {len(insufficient)} with insufficient data)" if insufficient else ")"
-        status = "warn" if analysis.unknown else "pass"
-        if analysis.unknown:
-            message += "; missing sensitive values were grouped as 'unknown'"
-        return self.result(status=status, evidence={"tables": tables, "limitations": _limitations(analysis)}, message=message)
-
-
-class CounterfactualOptions(CheckOptions):
-    swaps: dict[str, list[list[str]]] = Field(default_factory=dict, description="extra term pairs per attribute, e.g. {sex: [[nurse, nurse]]}")
-    top_k: int = Field(5, ge=0, le=100, description="worst examples kept for the report")
-    n_boot: int = Field(1000, ge=100, le=100_000)
-
-
-class CounterfactualCheck(Check):
-    id = "fairness.counterfactual"
-    title = "Counterfactual identity-term swaps"
-    description = "Swap identity terms (gendered words, names, age and ethnicity words) in each text: how often does the prediction flip?"
-    primary_metric = "flip_rate"
-    default_thresholds = {"flip_rate": Threshold(max=0.05)}
-    Options = CounterfactualOptions
-    regulations = FAIRNESS_CLAUSES
-
-    def run(self, ctx: "RunContext", options: CounterfactualOptions) -> CheckResult:  # type: ignore[override]
-        from harness_fairness.counterfactual import flip_statistics, make_variants
-        from harness_fairness.terms import DEFAULT_SWAPS, merge_swaps
-
-        data = ctx.require_data()
-        texts = data.eval.texts
-        variants = make_variants(texts, merge_swaps(DEFAULT_SWAPS, options.swaps))
-        if not variants:
-            return self.result(status="not_applicable", message="no identity term of the swap lists occurs in the evaluation texts")
-        predictor = ctx.require_predictor()
-        original = predictor.probabilities([v.original for v in variants])  # served from the cache
-        swapped = predictor.probabilities([v.swapped for v in variants])
-        seed = int(ctx.rng("fairness.counterfactual").integers(0, 2**31 - 1))
-        stats = flip_statistics(variants, original, swapped, data.label_names, positive=1, top_k=options.top_k, n_boot=options.n_boot, seed=seed)
-        metrics = []
-        for s in stats:
-            metrics.append(Metric(f"flip_rate[{s.attribute}]", s.flip_rate, Interval(*s.flip_interval, method="wilson") if s.flip_interval else None, n=s.n_texts))
-            metrics.append(Metric(f"mean_score_change[{s.attribute}]", s.mean_score_change, Interval(*s.score_change_interval) if s.score_change_interval else None))
-        rated = [s for s in stats if s.flip_rate is not None]
-        worst = max(rated, key=lambda s: s.flip_rate)
-        flip_metrics = [m for m in metrics if m.name.startswith("flip_rate[") and m.value is not None]
-        # gated on [worst low, worst high] over attributes, as the disparities: every attribute must be shown to meet the bar
-        headline = Metric("flip_rate", worst.flip_rate, _worst_interval(flip_metrics, max, 0.95),
-                          description=f"worst attribute: {worst.attribute}", n=min(m.n or 0 for m in flip_metrics) or None)
-        attributes = [s.to_dict() for s in stats]
-        for attribute in attributes:  # worst examples are data-derived text: personal data masked
-            attribute["worst"] = [
-                {**e, "original": ctx.redact(e["original"]), "swapped": ctx.redact(e["swapped"])} for e in attribute.get("worst", [])
-            ]
-        evidence = {"attributes": attributes, "variants": len(variants), "texts": len(texts)}
-        message = f"worst flip rate {worst.flip_rate:.3f} when swapping {worst.attribute} terms ({worst.flips} of {worst.n_texts} texts)"
-        return self.result(metrics=[headline, *metrics], evidence=evidence, message=message)
-
-
-class MitigationOptions(CheckOptions):
-    mitigate: str = Field("none", pattern="^(none|threshold_optimizer)$", description="'threshold_optimizer' to fit Fairlearn's ThresholdOptimizer")
-    attribute: str | None = Field(None, description="sensitive attribute to mitigate for (default: the first of data.sensitive)")
-    constraint: str = Field("demographic_parity", pattern="^(demographic_parity|equalized_odds|true_positive_rate_parity|false_positive_rate_parity)$")
-
-
-class MitigationCheck(Check):
-    id = "fairness.mitigation"
-    title = "Mitigation: group thresholds (Fairlearn ThresholdOptimizer)"
-    description = "Opt-in: group-specific thresholds fitted on validation scores, evaluated on the test split, before and after."
-    Options = MitigationOptions
-    regulations = FAIRNESS_CLAUSES
-
-    def run(self, ctx: "RunContext", options: MitigationOptions) -> CheckResult:  # type: ignore[override]
-        from harness_fairness.mitigation import mitigate_threshold_optimizer, save_thresholds
-
-        if options.mitigate == "none":
-            return self.result(status="skipped", message="mitigation not requested (set mitigate: threshold_optimizer)")
-        data = ctx.require_data()
-        if len(data.label_names) != 2:
-            return self.result(status="not_applicable", message=f"ThresholdOptimizer needs a binary task; this one has {len(data.label_names)} labels")
-        attribute = options.attribute or (data.sensitive_columns[0] if data.sensitive_columns else None)
-        validation = data.get("validation")
-        if attribute is None or validation is None or not len(validation):
-            return self.result(status="skipped", message="needs a sensitive attribute and a validation split to fit the thresholds on")
-        if attribute not in data.eval.sensitive:
-            raise ValueError(f"attribute {attribute!r} is not in data.sensitive ({', '.join(data.sensitive_columns)})")
-        predictor = ctx.require_predictor()
-        test = data.eval
-        outcome = mitigate_threshold_optimizer(
-            predictor.probabilities(validation.texts)[:, 1], validation.labels, list(validation.sensitive[attribute]),
-            predictor.probabilities(test.texts)[:, 1], test.labels, list(test.sensitive[attribute]),
-            attribute=attribute, constraint=options.constraint, seed=int(ctx.rng("fairness.mitigation").integers(0, 2**31 - 1)),
-        )
-        artifact = ctx.output_dir / "fairness_thresholds.json"
-        save_thresholds(outcome, artifact)
-        metrics = []
-        for name in ("accuracy", "demographic_parity_difference", "equalized_odds_difference"):
-            metrics.append(Metric(f"{name}_before", outcome.before.get(name)))
-            metrics.append(Metric(f"{name}_after", outcome.after.get(name)))
-        before, after = outcome.before.get("demographic_parity_difference"), outcome.after.get("demographic_parity_difference")
-        message = f"demographic parity difference on {attribute}: {before:.3f} before, {after:.3f} after; thresholds saved to {artifact.name}"
-        return self.result(metrics=metrics, evidence={**outcome.to_dict(), "artifact": artifact.name}, message=message)
-
-
-CHECKS = (
-    GroupMetricsCheck, DemographicParityDifference, DemographicParityRatio, EqualizedOddsDifference,
-    EqualOpportunityDifference, WorstGroupAccuracyGap, CounterfactualCheck, MitigationCheck,
-)
+    from harness import AuditResult, Check, ReportSection
 
 
 @hookimpl
-def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
+def harness_register_checks(register: "Callable[[type[Check]], None]") -> None:
+    from harness_fairness.checks import CHECKS
+
     for check in CHECKS:
         register(check)
 
@@ -367,27 +38,6 @@ def harness_register_checks(register: Callable[[type[Check]], None]) -> None:
 @hookimpl
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """Per-group bars with interval whiskers, and the worst counterfactual examples with changed words marked."""
-    from harness.outputs import charts
-    from harness.plugin.sections import ReportSection
-    from harness.text.diff import marked_segments
+    from harness_fairness.sections import report_sections
 
-    sections = []
-    groups = result.check(GroupMetricsCheck.id)
-    if groups is not None and groups.evidence.get("tables"):
-        shown = []
-        for table in groups.evidence["tables"]:
-            rows = [(g["group"], g["metrics"]["selection_rate"]["value"], g["metrics"]["selection_rate"]["low"], g["metrics"]["selection_rate"]["high"])
-                    for g in table["groups"]]
-            chart = charts.interval_bars_svg(rows, xlabel=f"share predicted {table['class']}", title=f"Selection rate by {table['attribute']}") if " & " not in table["attribute"] else None
-            shown.append({**table, "chart": chart})
-        sections.append(ReportSection(title="Groups", template="harness_fairness/groups.html", context={"tables": shown},
-                                      search_path=str(TEMPLATES), check=GroupMetricsCheck.id))
-    counterfactual = result.check(CounterfactualCheck.id)
-    if counterfactual is not None and counterfactual.evidence.get("attributes"):
-        examples = []
-        for attribute in counterfactual.evidence["attributes"]:
-            for example in attribute.get("worst", []):
-                examples.append({**example, "attribute": attribute["attribute"], "segments": marked_segments(example["original"], example["swapped"])})
-        sections.append(ReportSection(title="Worst counterfactual examples", template="harness_fairness/counterfactual.html",
-                                      context={"examples": examples}, search_path=str(TEMPLATES), check=CounterfactualCheck.id))
-    return sections or None
+    return report_sections(result)

@@ -32,9 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.stats.intervals import bootstrap_interval, wilson_interval
-
-from .terms import AGE_SWAP, CASE_SENSITIVE_ATTRIBUTES, NAME_SWAPS, SEX_NAME_SWAPS, RegexSwap, swap_table
+from harness import bootstrap_interval, wilson_interval
+from harness_fairness.terms import AGE_SWAP, CASE_SENSITIVE_ATTRIBUTES, NAME_SWAPS, SEX_NAME_SWAPS, RegexSwap, swap_table
 
 __all__ = ["AttributeFlipStats", "Variant", "flip_statistics", "make_variants"]
 

@@ -48,6 +48,7 @@ from fairlearn.postprocessing import ThresholdOptimizer
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 
+# Not in the public API (yet): the core's atomic write and its one JSON layout.
 from harness.fileio import atomic_write_text, dump_json
 
 __all__ = [

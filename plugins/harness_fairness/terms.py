@@ -15,12 +15,19 @@ Besides word pairs there are two rules that are not plain pairs:
 * :data:`AGE_SWAP` (attribute ``"age_band"``): numeric ages such as
   ``"72-year-old"``, ``"34 y/o"``, ``"72yo"`` or ``"aged 72"``; ages >= 65
   become 30, ages < 40 become 75, ages 40-64 are left alone.
-* :data:`NAME_SWAPS` (attribute ``"ethnicity"``): the synthetic dataset's
-  first names (and surnames) typical of one ethnicity are swapped with the
-  name at the same index in another ethnicity's list (same sex for first
-  names), following :data:`NAME_TARGET_ETHNICITY`; and, for ``"sex"``,
-  :data:`SEX_NAME_SWAPS` swaps a first name with the other sex's name at the
-  same index of the same ethnicity.
+* :data:`NAME_SWAPS` (attribute ``"ethnicity"``): the first names (and
+  surnames) of :data:`FIRST_NAMES` (:data:`SURNAMES`) typical of one
+  ethnicity are swapped with the name at the same index in another
+  ethnicity's list (same sex for first names), following
+  :data:`NAME_TARGET_ETHNICITY`; and, for ``"sex"``, :data:`SEX_NAME_SWAPS`
+  swaps a first name with the other sex's name at the same index of the same
+  ethnicity.
+
+The name lists belong to this plugin: it imports nothing from the data
+modules of the core. They are the names the built-in synthetic dataset
+(``builtin:clinical-triage``) writes into its notes, so the counterfactual
+check swaps every name of the demo; ``tests/test_fairness_counterfactual.py``
+checks that the two copies agree.
 
 Words in :data:`CASE_SENSITIVE_ATTRIBUTES` (ethnicity) are matched only in
 the case they are written in, so colour words such as "white blood cells" or
@@ -33,16 +40,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-
-from harness.ml.builtin_data import FIRST_NAMES, SURNAMES
+from types import MappingProxyType
 
 __all__ = [
     "AGE_SWAP",
     "CASE_SENSITIVE_ATTRIBUTES",
     "DEFAULT_SWAPS",
+    "FIRST_NAMES",
     "NAME_SWAPS",
     "NAME_TARGET_ETHNICITY",
     "SEX_NAME_SWAPS",
+    "SURNAMES",
     "RegexSwap",
     "merge_swaps",
     "swap_age",
@@ -96,6 +104,30 @@ DEFAULT_SWAPS: dict[str, list[tuple[str, str]]] = {
         ("African-American", "White"),
     ],
 }
+
+#: First names typical of each (sex, ethnicity) group, in swap order: the name at
+#: index i is swapped with the name at index i of the target group.
+FIRST_NAMES: Mapping[tuple[str, str], tuple[str, ...]] = MappingProxyType(
+    {
+        ("female", "asian"): ("Mei", "Priya", "Yuki", "Ananya", "Jia", "Hana", "Linh", "Sunita"),
+        ("male", "asian"): ("Wei", "Arjun", "Hiroshi", "Minh", "Jun", "Rahul", "Kenji", "Sanjay"),
+        ("female", "black"): ("Aaliyah", "Imani", "Aisha", "Nia", "Amara", "Zola", "Adaeze", "Latoya"),
+        ("male", "black"): ("Jamal", "Darnell", "Malik", "Tyrone", "DeShawn", "Kwame", "Emeka", "Andre"),
+        ("female", "hispanic"): ("Maria", "Lucia", "Sofia", "Camila", "Valentina", "Guadalupe", "Ximena", "Carmen"),
+        ("male", "hispanic"): ("Jose", "Carlos", "Luis", "Miguel", "Alejandro", "Javier", "Diego", "Santiago"),
+        ("female", "white"): ("Emily", "Sarah", "Katherine", "Megan", "Abigail", "Hannah", "Claire", "Molly"),
+        ("male", "white"): ("Connor", "Jacob", "Matthew", "Brett", "Garrett", "Cody", "Wyatt", "Luke"),
+    }
+)
+#: Surnames typical of each ethnicity, in swap order.
+SURNAMES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "asian": ("Chen", "Patel", "Nguyen", "Kim", "Tanaka", "Singh", "Wang", "Yamamoto"),
+        "black": ("Washington", "Jefferson", "Okafor", "Mensah", "Banks", "Booker", "Adeyemi", "Jackson"),
+        "hispanic": ("Garcia", "Rodriguez", "Hernandez", "Lopez", "Martinez", "Gonzalez", "Ramirez", "Torres"),
+        "white": ("Miller", "Anderson", "Schmidt", "O'Brien", "Sullivan", "Olsen", "Walsh", "Becker"),
+    }
+)
 
 #: Attributes whose words are matched exactly as written (no case folding).
 CASE_SENSITIVE_ATTRIBUTES: frozenset[str] = frozenset({"ethnicity"})

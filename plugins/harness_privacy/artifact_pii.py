@@ -58,14 +58,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal
 
 from pydantic import Field
 
-from harness import Check, CheckOptions, CheckResult, Metric, Threshold
-from harness.errors import ConfigError
+from harness import Check, CheckOptions, CheckResult, ConfigError, Metric, Threshold
+# Not in the public API (yet): the core's PII detectors, the same ones ctx.redact and the report use.
 from harness.text.pii import ALL_KINDS, PLACEHOLDERS, find_pii, mask_text, token_pii_kind
 
 if TYPE_CHECKING:
-    from harness.run.context import RunContext
-    from harness.plugin.sections import ReportSection
-    from harness.results.types import AuditResult
+    from harness import AuditResult, ReportSection, RunContext
 
 __all__ = ["ArtifactPiiCheck", "ArtifactPiiOptions", "ArtifactScan", "CHECKS", "mask_value", "report_sections", "scan_folder"]
 
@@ -391,9 +389,9 @@ class ArtifactPiiCheck(Check):
 CHECKS: tuple[type[Check], ...] = (ArtifactPiiCheck,)
 
 
-def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
+def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     """The files scanned, the masked findings and where the built-in vocabulary came from."""
-    from harness.plugin.sections import ReportSection
+    from harness import ReportSection
 
     check = result.check(ArtifactPiiCheck.id)
     if check is None or "files" not in check.evidence:

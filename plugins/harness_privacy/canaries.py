@@ -49,12 +49,14 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.errors import ConfigError
-from harness.stats.intervals import np  # numpy on first use
+from harness import ConfigError
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from harness import DatasetBundle
+    # The config models are not in the public API: annotations only.
     from harness.config.settings import ModelConfig
-    from harness.ml.data import DatasetBundle
 
 KEY = "canaries"
 WHERE = "model.fine_tune.canaries"
@@ -153,6 +155,8 @@ def word_pool(tokenizer: Any) -> list[str]:
 
 def make_canaries(count: int, seed: int, n_labels: int, tokenizer: Any, length: int = 8) -> Canaries:
     """``count`` random-word texts with random labels, and which are included: a function of its arguments only."""
+    import numpy as np
+
     rng = np.random.default_rng([int(seed), 0xCA9A])
     pool = word_pool(tokenizer)
     if len(pool) < 50:  # no usable vocabulary: random six-letter pseudo-words
@@ -190,6 +194,8 @@ def regenerate(record: Mapping[str, Any], n_labels: int, tokenizer: Any) -> Cana
 
 def plant(data: "DatasetBundle", canaries: Canaries) -> "DatasetBundle":
     """A copy of ``data`` whose train split also holds the included canaries (``data`` itself is unchanged)."""
+    import numpy as np
+
     train = data.splits["train"]
     chosen = np.flatnonzero(canaries.included)
     ids = tuple(f"canary-{i:05d}" for i in chosen)
@@ -214,6 +220,7 @@ def p_value(m: int, r: int, v: int, epsilon: float, delta: float) -> float:
     delta > 0: ``P[Binomial(r, q) >= v] + 2 m delta max_i P[v - i <= Binomial(r, q) < v] / i``
     with ``q = e^eps / (1 + e^eps)``.
     """
+    import numpy as np
     from scipy.stats import binom
 
     if v <= 0:
@@ -302,6 +309,8 @@ class CanaryAudit:
 def audit(scores: Any, included: Any, *, delta: float, level: float = 0.95, fractions: Sequence[float] = GUESS_FRACTIONS,
           low_fractions: Sequence[float] = LOW_GUESS_FRACTIONS) -> CanaryAudit:
     """Epsilon lower bound from canary scores (higher = more likely included) and the true inclusions."""
+    import numpy as np
+
     scores = np.asarray(scores, dtype=float).ravel()
     included = np.asarray(included, dtype=bool).ravel()
     if scores.size != included.size or scores.size < 2:

@@ -16,18 +16,12 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from harness import Check, CheckOptions, CheckResult, Metric, Threshold
-from harness.errors import ConfigError
-from harness.stats.intervals import Interval
+from harness import Check, CheckOptions, CheckResult, ConfigError, Interval, Metric, Threshold
 
 if TYPE_CHECKING:
+    from harness import AuditResult, DatasetBundle, ModelHandle, ReportSection, RunContext, TrainingReport
+    # The config models are not in the public API: annotations only.
     from harness.config.settings import AuditConfig, ModelConfig
-    from harness.run.context import RunContext
-    from harness.ml.data import DatasetBundle
-    from harness.ml.models import ModelHandle
-    from harness.plugin.sections import ReportSection
-    from harness.results.types import AuditResult
-    from harness.ml.training import TrainingReport
 
 TEMPLATES = Path(__file__).parent / "templates"
 KEY = "dp"
@@ -81,7 +75,7 @@ def dp_options(spec: "ModelConfig") -> DPOptions | None:
         loc = [str(part) for part in first["loc"] if not str(part).startswith(("function-", "literal[", "float"))]
         name = loc[0] if loc else ""
         if first["type"] == "extra_forbidden":
-            from harness.text.suggest import did_you_mean
+            from harness import did_you_mean
 
             raise ConfigError(f"{WHERE}.{name}: unknown option{did_you_mean(name, list(DPOptions.model_fields))}; expected one of: {', '.join(DPOptions.model_fields)}") from None
         if first["type"] == "missing":
@@ -139,8 +133,10 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     if options is None:  # canaries asked for a non-DP run: the core loop, on the planted data
         import dataclasses
 
-        from harness.ml import training
-        report = training.fine_tune(model, train_data, settings, seed=ctx.seed, progress=not ctx.progress.quiet)
+        # Not in the public API (yet): the core's fine-tuning loop, here on the data with canaries planted.
+        from harness.ml.training import fine_tune
+
+        report = fine_tune(model, train_data, settings, seed=ctx.seed, progress=not ctx.progress.quiet)
         return dataclasses.replace(report, extra={**report.extra, "canaries": record})
     from harness_privacy.dp_training import DPSettings, dp_fine_tune
 
@@ -220,9 +216,9 @@ class DPEpsilon(Check):
 CHECKS: tuple = (DPEpsilon,)
 
 
-def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
+def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     """The accounting behind the epsilon (or why there is none), inside the check's block."""
-    from harness.plugin.sections import ReportSection
+    from harness import ReportSection
 
     check = result.check(DPEpsilon.id)
     if check is None or "dp" not in check.evidence:

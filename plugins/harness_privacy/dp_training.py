@@ -43,10 +43,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from harness import DatasetBundle, ModelHandle, TrainingReport
+    # The config models are not in the public API: annotations only.
     from harness.config.settings import FineTuneConfig
-    from harness.ml.data import DatasetBundle
-    from harness.ml.models import ModelHandle
-    from harness.ml.training import TrainingReport
 
 #: Model types whose embeddings default to ``arange(length)`` positions from a
 #: ``[1, max]`` buffer and accept ``position_ids`` in ``forward``.
@@ -114,7 +113,7 @@ def _batch(handle: "ModelHandle", encoded: Any, indices: Any, positions: _Positi
     """Padded inputs; ids as contiguous ``[batch, length]`` tensors (ghost clipping needs contiguous ids)."""
     import torch
 
-    from harness.ml.training import collate
+    from harness import collate
 
     batch = collate(handle, encoded, indices, None)
     rows, width = batch["input_ids"].shape
@@ -244,7 +243,7 @@ def dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineTu
     """Fine-tune ``handle.model`` in place with DP-SGD; the accounting goes to ``extra["dp"]``."""
     from opacus.validators import ModuleValidator
 
-    from harness.errors import ModelError
+    from harness import ModelError
 
     model = handle.model
     model.train()  # Opacus validates (and later wraps) the model in training mode
@@ -266,7 +265,9 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
     from opacus.utils.batch_memory_manager import BatchMemoryManager
     from tqdm.auto import tqdm
 
-    from harness.ml.training import EpochBook, TrainingReport, encode
+    from harness import TrainingReport, encode
+    # Not in the public API (yet): the core loop's per-epoch validation, early stopping and best-epoch restore.
+    from harness.ml.training import EpochBook
     from harness_privacy.dp_accounting import spent_epsilon, total_steps
 
     train = data.splits["train"]
@@ -294,7 +295,7 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
         sigma = calibrate_noise(dp, sample_rate, total)
         engine, hooks, dp_optimizer, criterion, loader = _make_private(model, optimizer, _index_loader(len(train), settings.batch_size), dp, mode, noise_multiplier=sigma)
     except (ValueError, RuntimeError, OverflowError) as exc:  # the accountant cannot calibrate noise for these settings
-        from harness.errors import ConfigError
+        from harness import ConfigError
 
         model.eval()
         for name, param in model.named_parameters():
@@ -340,7 +341,7 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
                     if not dp_optimizer._is_last_step_skipped:
                         scheduler.step()
                     dp_optimizer.zero_grad(set_to_none=True)
-            train_loss = sum(l * k for l, k in losses) / max(1, sum(k for _, k in losses)) if losses else float("nan")
+            train_loss = sum(value * k for value, k in losses) / max(1, sum(k for _, k in losses)) if losses else float("nan")
             if book.end_epoch(epoch, float(train_loss), epoch_start):
                 break
     finally:

@@ -33,15 +33,12 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 from pydantic import Field
 
-from harness import Check, CheckOptions, CheckResult, Metric, Threshold
-from harness.errors import ConfigError
-from harness.stats.intervals import Interval
-from harness.stats.intervals import np  # numpy on first use: plugins load for `harness --help`
+from harness import Check, CheckOptions, CheckResult, ConfigError, Interval, Metric, Threshold
 
 if TYPE_CHECKING:
-    from harness.run.context import RunContext
-    from harness.plugin.sections import ReportSection
-    from harness.results.types import AuditResult
+    import numpy as np  # imported where used: registering the check keeps `harness --help` light
+
+    from harness import AuditResult, ReportSection, RunContext
 
 TEMPLATES = Path(__file__).parent / "templates"
 PRIVACY_CLAUSES = ("EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10", "GDPR Art. 25", "GDPR Art. 35")
@@ -64,6 +61,7 @@ class MembershipOptions(CheckOptions):
 
 def _mask(text: str) -> str:
     """Exposed training examples are always masked (even with ``output.redact_pii: false``): they are members."""
+    # Not in the public API (yet): the core's PII masking (ctx.redact masks only when the config asks).
     from harness.text.pii import mask_text
 
     return mask_text(text)
@@ -74,6 +72,8 @@ def _finite(value: Any) -> float | None:
 
 
 def _sample(n_total: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    import numpy as np
+
     return np.sort(rng.choice(n_total, size=n, replace=False)) if n < n_total else np.arange(n_total)
 
 
@@ -149,6 +149,8 @@ class MembershipInference(Check):
     Options = MembershipOptions
 
     def run(self, ctx: "RunContext", options: MembershipOptions) -> CheckResult:  # type: ignore[override]
+        import numpy as np
+
         from harness_privacy import mia_metrics as mm
         from harness_privacy import shadow
 
@@ -274,6 +276,9 @@ class MembershipInference(Check):
         return canaries.audit(shadow.logit_confidence(logits, planted.labels), planted.included, delta=delta, level=level)
 
     def _lira(self, ctx: "RunContext", options: MembershipOptions, texts: list[str], labels: np.ndarray, logits: np.ndarray, non_name: str) -> tuple[np.ndarray, dict[str, Any]]:
+        import numpy as np
+
+        # Not in the public API (yet): a unit of work for ctx.executor (shadow models may train elsewhere).
         from harness.run.executor import Task
         from harness_privacy import shadow
 
@@ -309,6 +314,7 @@ class MembershipInference(Check):
 
     def _reference(self, ctx: "RunContext", texts: list[str], labels: np.ndarray, n: int, rng: np.random.Generator, level: float) -> dict[str, Any]:
         """A non-DP twin trained on the same data the same way: what the attack achieves without DP."""
+        # Not in the public API (yet): a unit of work for ctx.executor (shadow models may train elsewhere).
         from harness.run.executor import Task
         from harness_privacy import mia_metrics as mm
         from harness_privacy import shadow
@@ -331,6 +337,8 @@ class MembershipInference(Check):
 
     def _exposed(self, train: Any, member_idx: np.ndarray, member_scores: np.ndarray, nonmember_scores: np.ndarray, count: int, label_names: Sequence[str]) -> list[dict[str, Any]]:
         """The members the attack singles out most confidently, masked; with the share of non-members scoring as high."""
+        import numpy as np
+
         if count <= 0:
             return []
         ordered = np.sort(nonmember_scores)
@@ -348,9 +356,9 @@ class MembershipInference(Check):
 CHECKS = (MembershipInference,)
 
 
-def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
+def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     """The attacks' table, the ROC on a log FPR axis, the epsilon audit and the most exposed examples."""
-    from harness.plugin.sections import ReportSection
+    from harness import ReportSection
 
     check = result.check(MembershipInference.id)
     if check is None or "attacks" not in check.evidence:

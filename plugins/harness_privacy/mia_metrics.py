@@ -35,7 +35,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from harness.stats.intervals import Interval
+from harness import Interval
 
 
 def _scores(values: Any, name: str) -> np.ndarray:
@@ -125,7 +125,7 @@ def best_balanced_accuracy(roc: Roc) -> tuple[float, float]:
 
 def balanced_accuracy_interval(member_scores: Any, nonmember_scores: Any, rng: np.random.Generator, level: float = 0.95, n_boot: int = 400) -> Interval | None:
     """Percentile bootstrap of the best-threshold balanced accuracy (members and non-members resampled apart)."""
-    from harness.stats.intervals import bootstrap_interval
+    from harness import bootstrap_interval
 
     members = _scores(member_scores, "member scores")
     nonmembers = _scores(nonmember_scores, "non-member scores")
@@ -172,7 +172,7 @@ class TprAtFpr:
 
 def tpr_at_fpr(roc: Roc, target: float, level: float = 0.95) -> TprAtFpr:
     """Largest TPR among thresholds with FPR <= target (``None`` when ``target * n_nonmembers < 1``)."""
-    from harness.stats.intervals import clopper_pearson_interval
+    from harness import clopper_pearson_interval
 
     allowed = math.floor(target * roc.n_nonmembers + 1e-9)
     if allowed < 1:

@@ -32,9 +32,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from harness import Check, CheckOptions, CheckResult, Metric, Threshold
-from harness.errors import ConfigError
-from harness.stats.intervals import wilson_interval
+from harness import Check, CheckOptions, CheckResult, ConfigError, Metric, Threshold, wilson_interval
+# Not in the public API (yet): the core's PII detectors, the same ones ctx.redact and the report use.
 from harness.text.pii import (
     ALL_KINDS,
     PLACEHOLDERS,
@@ -45,11 +44,9 @@ from harness.text.pii import (
 )
 
 if TYPE_CHECKING:
-    from harness.run.context import RunContext
-    from harness.plugin.sections import ReportSection
-    from harness.results.types import AuditResult
+    from harness import AuditResult, ReportSection, RunContext
 
-__all__ = ["CHECKS", "PiiCheck", "PiiOptions", "PiiScan", "load_names", "mask_text", "register_commands", "report_sections", "scan_texts"]
+__all__ = ["CHECKS", "PiiCheck", "PiiOptions", "PiiScan", "load_names", "mask_text", "report_sections", "scan_texts"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -258,9 +255,9 @@ def _interval_list(interval: Any) -> list[float] | None:
 CHECKS: tuple[type[Check], ...] = (PiiCheck,)
 
 
-def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
+def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     """Per-split and per-kind counts, and the masked examples."""
-    from harness.plugin.sections import ReportSection
+    from harness import ReportSection
 
     check = result.check(PiiCheck.id)
     if check is None or "splits" not in check.evidence:
@@ -271,9 +268,3 @@ def report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | N
         context={"evidence": evidence, "kinds": evidence.get("kinds", []), "placeholders": PLACEHOLDERS},
         search_path=str(TEMPLATES), check=check.id,
     )]
-
-
-def register_commands(cli: Any) -> None:
-    from harness_privacy.anonymize import anonymize_command
-
-    cli.add_command(anonymize_command)

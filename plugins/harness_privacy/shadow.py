@@ -30,8 +30,9 @@ import numpy as np
 SOURCE_PREFIX = "membership-inference shadow"
 
 if TYPE_CHECKING:
+    from harness import Split
+    # The config models are not in the public API: annotations only.
     from harness.config.settings import AuditConfig
-    from harness.ml.data import Split
 
 
 def _logsumexp(values: np.ndarray) -> np.ndarray:
@@ -122,6 +123,7 @@ def shadow_key(job: ShadowJob) -> str:
     leaves there (under ``ctx.output_dir`` / ``ctx.scratch_dir``) can only be
     found again by a shadow trained on exactly the same inputs.
     """
+    # Not in the public API (yet): the core's digest of inputs plus library versions, as for --resume.
     from harness.run.provenance import result_key
 
     config = settings_without_dp(job.config) if job.without_dp else job.config
@@ -148,6 +150,7 @@ def _texts_digest(texts: "tuple[str, ...]") -> str:
 
 def settings_without_dp(config: "AuditConfig") -> "AuditConfig":
     """The config with ``model.fine_tune.dp`` removed (the non-DP twin of a DP target)."""
+    # Not in the public API (yet): the core's fine_tune settings model.
     from harness.config.settings import FineTuneConfig
 
     fine_tune = config.model.fine_tune
@@ -160,13 +163,13 @@ def train_shadow(job: ShadowJob) -> ShadowOutcome:
     """Build the target's initial model, fine-tune it on the job's split the target's way, score the candidates."""
     import torch
 
-    from harness.ml import models
-
-    from harness.ml import training
-    from harness.run.context import Progress, RunContext
-    from harness.ml.data import DatasetBundle
+    from harness import DatasetBundle, Predictor, RunContext
+    # Not in the public API (yet): what a shadow needs to be built and trained exactly as the run built
+    # and trained its target (the core's model loader and training loop, the plugin host for the
+    # loading and training hooks, and a quiet progress reporter for its context).
+    from harness.ml import models, training
     from harness.plugin.manager import get_host
-    from harness.ml.predict import Predictor
+    from harness.run.context import Progress
 
     config = settings_without_dp(job.config) if job.without_dp else job.config
     spec = config.model

@@ -32,14 +32,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.errors import ConfigError
+from harness import ConfigError
 
 if TYPE_CHECKING:
+    from harness import DatasetBundle, ModelHandle, RunContext, Split, TrainingReport
+    # The config models are not in the public API: annotations only.
     from harness.config.settings import ModelConfig
-    from harness.run.context import RunContext
-    from harness.ml.data import DatasetBundle, Split
-    from harness.ml.models import ModelHandle
-    from harness.ml.training import TrainingReport
 
 __all__ = ["AdversarialAugment", "augment_options", "train_hook", "KEY"]
 
@@ -101,7 +99,7 @@ def augment_options(spec: "ModelConfig") -> AdversarialAugment | None:
 
 def _augmented(train: "Split", successes: list[dict[str, Any]], label_names: tuple[str, ...]) -> "Split":
     """The train split plus one row per successful perturbation (true label, the source row's attributes)."""
-    from harness.ml.data import Split
+    from harness import Split
 
     ids = list(train.ids)
     texts = list(train.texts)
@@ -128,7 +126,7 @@ def _summary(outcome: Any) -> dict[str, Any]:
 
 
 def _attack(handle: "ModelHandle", split: "Split", label_names: tuple[str, ...], options: AdversarialAugment, examples: int, seed: int) -> Any:
-    from harness.ml.predict import Predictor
+    from harness import Predictor
     from harness_robustness.attack import run_attack
 
     return run_attack(
@@ -142,8 +140,10 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     options = augment_options(spec)
     if options is None:
         return None
-    from harness.ml.training import TrainingReport, fine_tune
-    from harness_robustness import redact_example
+    from harness import TrainingReport
+    # Not in the public API (yet): the core's fine-tuning loop, run twice here (before and after augmenting).
+    from harness.ml.training import fine_tune
+    from harness_robustness.redaction import redact_example
 
     assert spec.fine_tune is not None
     settings = spec.fine_tune

@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from harness.stats.intervals import wilson_interval
+from harness import wilson_interval
 from harness_robustness.offline import import_textattack
 from harness_robustness.recipes import build_attack, describe
 from harness_robustness.speedups import fast_text_ops, quiet_attacker
@@ -195,6 +195,7 @@ def chunk_key(identity: Mapping[str, Any], chunk: int, pairs: list[tuple[str, in
     a chunk attacked on another model, with other options or another
     TextAttack is never read back as this one.
     """
+    # Not in the public API (yet): the core's digest of inputs plus library versions, as for --resume.
     from harness.run.provenance import result_key
 
     return result_key({**identity, "chunk": int(chunk), "pairs": [[str(t), int(y)] for t, y in pairs]}, ATTACK_LIBRARIES)

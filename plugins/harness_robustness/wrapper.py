@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from harness_robustness.offline import import_textattack
 
 if TYPE_CHECKING:
-    from harness.ml.predict import Predictor
+    from harness import Predictor
 
 __all__ = ["make_wrapper", "predictor_wrapper_class"]
 

@@ -7,9 +7,9 @@ configured words, this check removes them all (whole words, any case),
 predicts again, and reports the share of texts whose label changed, with a
 Wilson interval; the run gates on it (default ``max: 0.05``).
 
-Built only on the public plugin API (``harness.__all__``, ``harness.stats.intervals``,
-``harness.outputs.html.ReportSection``): it is the repository's proof that a
-third party can ship a check without reading the core.
+Built only on the public plugin API (the names of ``harness.__all__``,
+imported from ``harness`` itself): it is the repository's proof that a third
+party can ship a check without reading the core.
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from pydantic import Field
 
-from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimpl
+from harness import Check, CheckOptions, CheckResult, Metric, Threshold, hookimpl, wilson_interval
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from harness.run.context import RunContext
-    from harness.plugin.sections import ReportSection
-    from harness.results.types import AuditResult
+    from harness import AuditResult, ReportSection, RunContext
 
 __version__ = "0.2.0"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -109,8 +107,6 @@ class ProtectedTerms(Check):
     Options = ProtectedTermsOptions
 
     def run(self, ctx: "RunContext", options: ProtectedTermsOptions) -> CheckResult:  # type: ignore[override]
-        from harness.stats.intervals import wilson_interval
-
         data = ctx.require_data()
         split = data.get(options.split or data.eval_split)
         if split is None:
@@ -168,7 +164,7 @@ def harness_register_checks(register: Any) -> None:
 @hookimpl
 def harness_report_sections(result: "AuditResult", env: Any) -> "list[ReportSection] | None":
     """The flipped texts, removed words struck out, inside the check's block (from results alone)."""
-    from harness.plugin.sections import ReportSection
+    from harness import ReportSection
 
     check = result.check(ProtectedTerms.id)
     if check is None or "examples" not in check.evidence:
