@@ -54,7 +54,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from pydantic import Field
 
@@ -68,13 +68,11 @@ if TYPE_CHECKING:
 __all__ = ["ArtifactPiiCheck", "ArtifactPiiOptions", "ArtifactScan", "CHECKS", "mask_value", "report_sections", "scan_folder"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-CLAUSES = ("GDPR Art. 5(1)(c)", "GDPR Art. 25", "GDPR Art. 32", "NIST AI RMF MEASURE 2.10")
+CLAUSES = ("GDPR Art. 5(1)(c)", "GDPR Art. 25", "GDPR Art. 32", "NIST AI RMF MEASURE 2.10", "PIPL Art. 51")
 
 TOKEN_FILES = frozenset({"tokenizer.json", "vocab.txt", "vocab.json", "merges.txt", "added_tokens.json"})
 SENTENCEPIECE_SUFFIX = ".model"
 TEXT_SUFFIXES = frozenset({".json", ".md", ".txt", ".yaml", ".yml", ".jinja", ".cfg", ".ini"})
-
-Kind = Literal["name", "email", "phone", "mrn", "ssn", "card", "iban", "ip", "dob"]
 
 
 class ArtifactPiiOptions(CheckOptions):

@@ -181,7 +181,7 @@ class DPEpsilon(Check):
     )
     primary_metric = "epsilon"
     default_thresholds = {"epsilon": Threshold(max=8.0)}
-    regulations = ("GDPR Art. 25", "GDPR Art. 32", "EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10")
+    regulations = ("GDPR Art. 25", "GDPR Art. 32", "EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10", "PIPL Art. 51")
     Options = CheckOptions
 
     def run(self, ctx: "RunContext", options: CheckOptions) -> CheckResult:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from harness import AuditResult, ReportSection, RunContext
 
 TEMPLATES = Path(__file__).parent / "templates"
-PRIVACY_CLAUSES = ("EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10", "GDPR Art. 25", "GDPR Art. 35")
+PRIVACY_CLAUSES = ("EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10", "GDPR Art. 25", "GDPR Art. 35", "PIPL Art. 55", "PIPL Art. 56")
 #: delta used for the epsilon audit when the model makes no DP claim (a common choice below 1/n).
 DEFAULT_DELTA = 1e-5
 
