@@ -40,7 +40,9 @@ demo: $(STAMP)
 	@echo "open audit-report/report.html (also: results.json, junit.xml, summary.md)"
 
 # Debian's chromium renders the report in a real (headless) browser in the tests
-# and prints it for `harness report --pdf`; poppler-utils' pdftotext reads the PDF back.
+# and prints it for `harness report --pdf`; poppler-utils' pdftotext reads the PDF back;
+# fonts-noto-cjk gives the browser, the PDF and the charts' layout the Chinese glyphs
+# (紧急 / 非紧急 would otherwise print as empty boxes).
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
@@ -50,8 +52,15 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
 	  || echo "poppler-utils (pdftotext) could not be installed: the PDF test will be skipped"; \
 	fi
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null) \
+	  || echo "fonts-noto-cjk could not be installed: Chinese text renders as boxes and the CJK rendering tests will be skipped"; \
+	fi
 
+# ruff first (seconds): pyflakes and likely-bug rules over the whole tree (pyproject [tool.ruff]);
+# the layer order of harness/ is a test (tests/test_layers.py).
 test: $(STAMP) chromium
+	$(BIN)/ruff check --quiet .
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 # Each prints its ratios and exits 1 when its target is not met; `-` runs them all anyway.

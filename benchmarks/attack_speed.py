@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     bundle = load_bundle(args.seed)
 
     rows: list[dict[str, Any]] = []
-    print(f"building builtin:tiny-bert (6 epochs) ...", flush=True)
+    print("building builtin:tiny-bert (6 epochs) ...", flush=True)
     rows.append(bench_model("builtin:tiny-bert", tiny_bert(bundle, args.seed), bundle, args.recipe, args.examples, args.seed))
     if not args.no_minilm:
         try:

@@ -237,7 +237,7 @@ def main() -> int:
     # of machine load (other processes) hits all of them alike.
     timings: dict[str, list[float]] = {name: [] for name in contenders}
     last: dict[str, Any] = {}
-    for name, (_, warmup, _) in contenders.items():
+    for _, warmup, _ in contenders.values():
         warmup()
     for round_number in range(repeats):
         for name, (function, _, times) in contenders.items():

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from harness.config.settings import DataConfig, SplitConfig, SplitFiles, SyntheticConfig
 from harness.ml.data import load_dataset, stratified_split
