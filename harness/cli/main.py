@@ -69,8 +69,13 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Compare with --baseline even if its schema version or evaluation data differ.")
 @click.option("--fail-on", "fail_on", metavar="STATUSES",
               help="Comma-separated statuses of gated checks that fail the run (fail, error, warn); overrides gate.fail_on. Inconclusive and skipped gated checks follow gate.inconclusive / gate.skipped.")
+@click.option("--engine", type=click.Choice(["local", "ray"]),
+              help="Where shadow models and attack chunks run (overrides execution.engine); ray needs audit-harness[ray].")
+@click.option("--address", metavar="ADDRESS",
+              help="Ray cluster: local (start one for this run), auto (the one this machine joined), ray://HOST:PORT or HOST:PORT.")
 def run(config: str | None, suite: str | None, output: str | None, seed: int | None, resume: bool, device: str | None,
-        formats: tuple[str, ...], quiet: bool, verbose: bool, baseline: str | None, force: bool, fail_on: str | None) -> None:
+        formats: tuple[str, ...], quiet: bool, verbose: bool, baseline: str | None, force: bool, fail_on: str | None,
+        engine: str | None, address: str | None) -> None:
     """Run an audit. With no CONFIG: the default suite on the built-in model and data."""
 
     def body() -> int:
@@ -79,7 +84,8 @@ def run(config: str | None, suite: str | None, output: str | None, seed: int | N
 
         statuses = None if fail_on is None else _parse_fail_on(fail_on)
         parsed, source, base_dir = load_config(config)
-        parsed = _apply_overrides(parsed, output=output, seed=seed, device=device, formats=formats or None, fail_on=statuses)
+        parsed = _apply_overrides(parsed, output=output, seed=seed, device=device, formats=formats or None, fail_on=statuses,
+                                  engine=engine, address=address)
         result = Run(parsed, source=source, base_dir=base_dir, suite=suite, resume=resume, quiet=quiet,
                      baseline=baseline, force=force).execute()
         if verbose or os.environ.get("HARNESS_DEBUG"):

@@ -171,6 +171,44 @@ class OutputConfig(_Strict):
         return formats
 
 
+ENGINES: tuple[str, ...] = ("local", "ray")
+
+
+class ExecutionConfig(_Strict):
+    """Where the independent units of work (shadow models, attack chunks) run: ``harness.run.executor``.
+
+    ``engine: ray`` needs the optional extra ``audit-harness[ray]``. ``address``:
+    ``local`` starts a Ray instance on this machine for the run (and stops it at
+    the end), ``auto`` joins the cluster this machine already belongs to (``ray
+    start``, ``RAY_ADDRESS``), ``ray://HOST:PORT`` a remote one through Ray Client,
+    ``HOST:PORT`` a cluster's GCS. None of it is an input of the audit: results.json's
+    body is the same on every engine (provenance.config leaves ``execution`` out;
+    the run block records it).
+    """
+
+    engine: Literal["local", "ray"] = "local"
+    address: str = "local"
+    #: CPUs of the local instance ``address: local`` starts (default: all of this machine's).
+    num_cpus: int | None = Field(None, ge=1)
+    num_cpus_per_task: float = Field(1.0, gt=0)
+    #: GPUs each task reserves (fractions share one); default: 1 when the model runs on cuda, else 0.
+    num_gpus_per_task: float | None = Field(None, ge=0)
+    #: At most this many tasks in flight at once (default: as many as the cluster schedules).
+    max_concurrency: int | None = Field(None, ge=1)
+    #: Times Ray re-runs a task whose worker process died (a task's own exception is not retried).
+    max_retries: int = Field(3, ge=0, le=100)
+    #: Seconds to wait for a cluster given by ``address`` before giving up (exit 2).
+    connect_timeout_s: float = Field(10.0, gt=0, le=600)
+
+    @field_validator("address")
+    @classmethod
+    def _known_address(cls, address: str) -> str:
+        address = address.strip()
+        if address in ("local", "auto") or address.startswith("ray://") or re.fullmatch(r"[^\s:/]+:\d+", address):
+            return address
+        raise ValueError(f"unknown address {address!r}; expected local, auto, ray://HOST:PORT or HOST:PORT")
+
+
 GATE_STATUSES: tuple[str, ...] = ("fail", "error", "warn")
 
 
@@ -213,6 +251,7 @@ class AuditConfig(_Strict):
     checks: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
     output: OutputConfig = OutputConfig()
     gate: GateConfig = GateConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     seed: int = 0
 
     @model_validator(mode="before")

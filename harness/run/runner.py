@@ -18,6 +18,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Mapping
 
+from pydantic import ValidationError
+
 from harness.text.language import not_applicable_reason
 from harness.run import gate
 
@@ -44,9 +46,19 @@ def _now() -> str:
 
 def _apply_overrides(
     config: AuditConfig, *, output: str | None, seed: int | None, device: str | None, formats: "list[str] | tuple[str, ...] | None" = None,
-    fail_on: "list[str] | None" = None,
+    fail_on: "list[str] | None" = None, engine: str | None = None, address: str | None = None,
 ) -> AuditConfig:
     update: dict[str, Any] = {}
+    if address is not None and engine is None:
+        engine = "ray"  # an address only means something to the Ray engine
+    if engine is not None or address is not None:
+        changes = {key: value for key, value in (("engine", engine), ("address", address)) if value is not None}
+        try:
+            update["execution"] = type(config.execution).model_validate({**config.execution.model_dump(), **changes})
+        except ValidationError as error:
+            from harness.config.settings import format_validation_error
+
+            raise UsageError(format_validation_error(error, "--engine/--address", type(config.execution))) from None
     if fail_on is not None:
         update["gate"] = config.gate.model_copy(update={"fail_on": list(fail_on)})
     if output is not None or formats:
@@ -342,6 +354,7 @@ class Run:
     def provenance(self, ctx: RunContext, plan: Plan) -> dict[str, Any]:
         config_json = self.config.model_dump(mode="json")
         config_json.get("output", {}).pop("dir", None)  # where outputs went is run metadata (run.output_dir), not an input
+        config_json.pop("execution", None)  # where units ran is run metadata (run.execution): the same audit on every engine
         fine_tuning = ctx.training.to_dict() if ctx.training is not None and hasattr(ctx.training, "to_dict") else None
         fine_tuning, _ = seeding.split_timings(fine_tuning)  # epoch times go to run.fine_tuning_timings
         plugin_dists = tuple(sorted({info.source.removeprefix("entry point (").rstrip(")") for info in self.host.plugin_infos() if info.source.startswith("entry point (")}))
@@ -349,7 +362,7 @@ class Run:
             "config": config_json,
             "config_source": self.source,
             "config_sha256": manifest.sha256_bytes(manifest.canonical_bytes(config_json)),
-            "config_omits": ["output.dir"],
+            "config_omits": ["output.dir", "execution"],
             "suite": {"name": plan.suite.name, "source": plan.suite_source, "description": plan.suite.description,
                       "checks": plan.suite.model_dump(mode="json")["checks"]},  # what the suite file said (manifest.suite digests it)
             "seed": ctx.seed,
@@ -455,6 +468,7 @@ class Run:
                 "machine": provenance.machine(),
                 "device": str(ctx.device),
                 "output_dir": str(self.output_dir),
+                "execution": ctx.executor.describe() if hasattr(ctx.executor, "describe") else {"engine": type(ctx.executor).__name__},
                 "fine_tuning_timings": seeding.split_timings(ctx.training.to_dict())[1] if ctx.training is not None and hasattr(ctx.training, "to_dict") else {},
             },
             complete=complete,
@@ -488,7 +502,7 @@ class Run:
     # ------------------------------------------------------------ the whole run
 
     def execute(self) -> AuditResult:
-        from harness.outputs.registry import remove_stale_outputs, write_outputs
+        from harness.run.executor import build_executor
 
         plan = self.plan()
         self.host.hook.harness_validate_config(config=self.config)  # plugin keys: exit 2 before anything loads
@@ -501,6 +515,16 @@ class Run:
             base_dir=self.base_dir,
             progress=self.progress,
         )
+        # engine ray: joins or starts the cluster now, before anything loads (exit 2 when it cannot)
+        ctx.executor = build_executor(self.config.execution, progress=self.progress, device=lambda: str(ctx.device or "cpu"))
+        try:
+            return self._execute(plan, ctx)
+        finally:
+            getattr(ctx.executor, "shutdown", lambda: None)()  # a Ray instance this run started stops with it
+
+    def _execute(self, plan: Plan, ctx: RunContext) -> AuditResult:
+        from harness.outputs.registry import remove_stale_outputs, write_outputs
+
         for failure in self.host.failures:
             self.progress(f"plugin {failure.name!r} failed to load ({failure.stage}): {failure.error}")
         previous = _load_previous(self.output_dir / RESULTS_FILE) if self.resume else {}
