@@ -6,6 +6,16 @@ the same bytes: ``harness report`` stays byte-identical to the run's page.
 Text stays text (``svg.fonttype: none``), escaped by matplotlib's XML writer;
 data-derived labels are also cleaned of control characters and ``$`` (which
 matplotlib would parse as mathtext).
+
+Fonts: every text element's ``font-family`` names :data:`FONT_STACK` (DejaVu
+Sans, then common CJK fonts, then the generic ``sans-serif``), so a browser or
+PDF printer with any of those fonts shows Chinese labels such as 紧急 / 非紧急.
+Layout is measured by matplotlib with the fonts of that stack that are
+installed (per-glyph fallback: Latin from DejaVu Sans, Han from the first CJK
+font that has it); a CJK font that fontconfig knows but matplotlib's font
+cache predates is added for this process. With no CJK font installed,
+matplotlib's "Glyph ... missing from font(s)" warnings (one per glyph) are
+silenced: the SVG still carries the text, which the viewer's fonts draw.
 """
 
 from __future__ import annotations
@@ -13,20 +23,88 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from harness.text.numbers import format_number
+import shutil
+import subprocess
+import warnings
 from typing import TYPE_CHECKING, Any, Sequence
+
+from harness.text.numbers import format_number
 
 if TYPE_CHECKING:
     from markupsafe import Markup
+
+#: Fonts with CJK glyphs, most common first (Linux: Noto / Source Han / WenQuanYi; Windows; macOS).
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "SimHei",
+)
+
+#: The font stack every chart text names (the report's stylesheet names the same fonts).
+FONT_STACK = ("DejaVu Sans", *CJK_FONTS, "sans-serif")
 
 _STYLE = {
     "svg.hashsalt": "audit-harness",
     "svg.fonttype": "none",
     "font.size": 9,
-    "font.family": "DejaVu Sans",
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+
+# matplotlib warns once per glyph that no measured font has (CJK text without a CJK font installed).
+_MISSING_GLYPH = r"Glyph \d+ \(.*\) missing from font\(s\)"
+
+_font_families: list[str] | None = None
+
+
+def _fontconfig_cjk_files() -> list[str]:
+    """Font files fontconfig lists for Chinese whose family is one of :data:`CJK_FONTS`."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    try:
+        done = subprocess.run([fc_list, ":lang=zh", "family", "file"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    files = []
+    for line in done.stdout.splitlines():
+        path, _, families = line.partition(": ")
+        if path and any(family.strip() in CJK_FONTS for family in families.split(",")) and path not in files:
+            files.append(path)
+    return sorted(files)
+
+
+def font_families() -> list[str]:
+    """``font.family`` for matplotlib: the installed fonts of :data:`FONT_STACK`, then ``sans-serif``.
+
+    Only installed fonts can measure text (and a family matplotlib cannot find is
+    logged at every layout), so the measured list names those; the generic
+    ``sans-serif`` at its end expands, in the SVG, to the whole stack
+    (``font.sans-serif``). Worked out once per process.
+    """
+    global _font_families
+    if _font_families is None:
+        from matplotlib import font_manager
+
+        def installed() -> set[str]:
+            return {entry.name for entry in font_manager.fontManager.ttflist}
+
+        known = installed()
+        if not known & set(CJK_FONTS):
+            # matplotlib's font cache is written once; a CJK font installed after it is not in it.
+            for path in _fontconfig_cjk_files():
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+            known = installed()
+        _font_families = [name for name in FONT_STACK[:-1] if name in known or name == "DejaVu Sans"] + ["sans-serif"]
+    return _font_families
 
 
 def _label(text: Any, limit: int = 40) -> str:
@@ -45,8 +123,13 @@ def _to_svg(figure: Any, title: str) -> "Markup":
     import matplotlib.pyplot as plt
 
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(figure)
+    try:
+        with warnings.catch_warnings():
+            # No CJK font to measure with: the text is still written as text, for the viewer's fonts.
+            warnings.filterwarnings("ignore", message=_MISSING_GLYPH, category=UserWarning)
+            figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    finally:
+        plt.close(figure)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML declaration and DOCTYPE (not valid inside HTML)
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
@@ -71,6 +154,8 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update(_STYLE)
+    plt.rcParams["font.family"] = font_families()
+    plt.rcParams["font.sans-serif"] = list(FONT_STACK[:-1])
     return plt.subplots(figsize=(width, height))
 
 
