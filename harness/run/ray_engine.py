@@ -201,8 +201,9 @@ class RayExecutor:
         else:
             address = settings.address
             if address == "local":
+                # ERROR: Ray's start-up notices (token authentication, the node's IP) are not the audit's progress
                 kwargs: dict[str, Any] = {"address": "local", "include_dashboard": False, "log_to_driver": False,
-                                          "logging_level": "WARNING"}
+                                          "logging_level": "ERROR"}
                 if settings.num_cpus is not None:
                     kwargs["num_cpus"] = settings.num_cpus
                 ray.init(**kwargs)
@@ -227,7 +228,8 @@ class RayExecutor:
 
         timeout = self.settings.connect_timeout_s
         try:
-            call_with_timeout(lambda: ray.init(address=address, log_to_driver=False, logging_level="WARNING"), timeout, "ray-connect")
+            # in a thread (so it can time out): Ray's "SIGTERM handler is not set" warning is expected, hence ERROR
+            call_with_timeout(lambda: ray.init(address=address, log_to_driver=False, logging_level="ERROR"), timeout, "ray-connect")
         except CheckTimeout:
             raise UsageError(f"execution.address: the Ray cluster at {address} did not answer within {timeout:g} s") from None
         except ConnectionError as exc:
