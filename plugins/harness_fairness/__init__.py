@@ -13,7 +13,8 @@ verdict on their own.
 Layout, the same in every built-in plugin: this module holds only the hook
 implementations, each delegating; the checks are in ``checks.py`` (reading
 ``analysis.py``; ``metrics.py``, ``counterfactual.py`` with the identity
-terms of ``terms.py``, and ``mitigation.py`` compute) and the report partials
+terms of ``terms.py`` (Chinese: ``counterfactual_zh.py`` on jieba's words,
+with ``terms_zh.py``), and ``mitigation.py`` compute) and the report partials
 in ``sections.py``.
 """
 

@@ -28,6 +28,8 @@ FAIRNESS_CLAUSES = (
     "EU AI Act Art. 10(5)",
     "NIST AI RMF MEASURE 2.11",
     "ISO/IEC 42001 A.7",
+    "PIPL Art. 24",
+    "China GenAI Measures Art. 4(2)",
 )
 
 

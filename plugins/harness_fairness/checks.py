@@ -2,7 +2,8 @@
 
 The disparity checks and the group table read one :class:`~harness_fairness.analysis.FairnessAnalysis`
 per run (``analysis.py``); the counterfactual check swaps identity terms
-(``terms.py``, ``counterfactual.py``); the mitigation check fits Fairlearn's
+(``terms.py``, ``counterfactual.py``; Chinese texts ``terms_zh.py``,
+``counterfactual_zh.py``); the mitigation check fits Fairlearn's
 ThresholdOptimizer (``mitigation.py``). Heavy libraries are imported when a
 check runs, so registering them keeps ``harness --help`` light.
 """
@@ -157,6 +158,14 @@ class CounterfactualOptions(CheckOptions):
 
 
 class CounterfactualCheck(Check):
+    """Swap identity terms in each evaluation text and count prediction flips.
+
+    English texts are swapped with :mod:`harness_fairness.terms` on letter
+    boundaries, Chinese texts with :mod:`harness_fairness.terms_zh` on the
+    words of a Chinese segmenter; each text's language is the one the run
+    detected (``ctx.languages.per_text``), by script where that is neither.
+    """
+
     id = "fairness.counterfactual"
     title = "Counterfactual identity-term swaps"
     description = "Swap identity terms (gendered words, names, age and ethnicity words) in each text: how often does the prediction flip?"
@@ -164,16 +173,28 @@ class CounterfactualCheck(Check):
     default_thresholds = {"flip_rate": Threshold(max=0.05)}
     Options = CounterfactualOptions
     regulations = FAIRNESS_CLAUSES
+    languages = ("en", "zh")
 
     def run(self, ctx: "RunContext", options: CounterfactualOptions) -> CheckResult:  # type: ignore[override]
-        from harness_fairness.counterfactual import flip_statistics, make_variants
+        from harness_fairness.counterfactual import flip_statistics, make_variants, swap_languages
         from harness_fairness.terms import DEFAULT_SWAPS, merge_swaps
+        from harness_fairness.terms_zh import DEFAULT_SWAPS_ZH
 
         data = ctx.require_data()
-        texts = data.eval.texts
-        variants = make_variants(texts, merge_swaps(DEFAULT_SWAPS, options.swaps))
+        texts = list(data.eval.texts)
+        detected = ctx.languages.per_text if ctx.languages is not None else None
+        languages, by_script = swap_languages(texts, detected)
+        variants = make_variants(texts, merge_swaps(DEFAULT_SWAPS, options.swaps), languages=languages,
+                                 swaps_zh=merge_swaps(DEFAULT_SWAPS_ZH, options.swaps))
+        chinese = languages.count("zh")
+        # Only where Chinese lists were used: an English run's evidence stays as it was.
+        swapped_in = {"en": languages.count("en"), "zh": chinese, "by_script": by_script,
+                      "zh_segmenter": _segmenter_name()} if chinese else None
         if not variants:
-            return self.result(status="not_applicable", message="no identity term of the swap lists occurs in the evaluation texts")
+            message = "no identity term of the swap lists occurs in the evaluation texts"
+            if swapped_in:
+                return self.result(status="not_applicable", evidence={"languages": swapped_in}, message=message)
+            return self.result(status="not_applicable", message=message)
         predictor = ctx.require_predictor()
         original = predictor.probabilities([v.original for v in variants])  # served from the cache
         swapped = predictor.probabilities([v.swapped for v in variants])
@@ -191,12 +212,38 @@ class CounterfactualCheck(Check):
                           description=f"worst attribute: {worst.attribute}", n=min(m.n or 0 for m in flip_metrics) or None)
         attributes = [s.to_dict() for s in stats]
         for attribute in attributes:  # worst examples are data-derived text: personal data masked
-            attribute["worst"] = [
-                {**e, "original": ctx.redact(e["original"]), "swapped": ctx.redact(e["swapped"])} for e in attribute.get("worst", [])
-            ]
+            attribute["worst"] = [_redacted_example(ctx, e) for e in attribute.get("worst", [])]
         evidence = {"attributes": attributes, "variants": len(variants), "texts": len(texts)}
+        if swapped_in:
+            evidence["languages"] = swapped_in
         message = f"worst flip rate {worst.flip_rate:.3f} when swapping {worst.attribute} terms ({worst.flips} of {worst.n_texts} texts)"
         return self.result(metrics=[headline, *metrics], evidence=evidence, message=message)
+
+
+def _redacted_example(ctx: "RunContext", example: dict) -> dict:
+    """A worst example with personal data masked in its texts and, for Chinese texts, in its changed words.
+
+    A swapped Chinese full name (王芳 -> 王伟) is a word of its own that the
+    masking of the texts hides (姓名：[NAME]); the pair is then shown as
+    ``[NAME]`` too. English examples are as before.
+    """
+    from harness_fairness.counterfactual_zh import has_han
+
+    original, swapped = ctx.redact(example["original"]), ctx.redact(example["swapped"])
+    redacted = {**example, "original": original, "swapped": swapped}
+    if has_han(example["original"]) and original != example["original"]:
+        redacted["changed"] = [[a, b] if a in original and b in swapped else ["[NAME]", "[NAME]"] for a, b in example["changed"]]
+    return redacted
+
+
+def _segmenter_name() -> str:
+    import importlib.metadata
+
+    try:
+        version = importlib.metadata.version("jieba")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
+        version = "unknown"
+    return f"jieba {version} (no HMM; swap terms, names and protected words added to a private dictionary)"
 
 
 class MitigationOptions(CheckOptions):
@@ -242,12 +289,6 @@ class MitigationCheck(Check):
         before, after = outcome.before.get("demographic_parity_difference"), outcome.after.get("demographic_parity_difference")
         message = f"demographic parity difference on {attribute}: {before:.3f} before, {after:.3f} after; thresholds saved to {artifact.name}"
         return self.result(metrics=metrics, evidence={**outcome.to_dict(), "artifact": artifact.name}, message=message)
-
-
-CHECKS = (
-    GroupMetricsCheck, DemographicParityDifference, DemographicParityRatio, EqualizedOddsDifference,
-    EqualOpportunityDifference, WorstGroupAccuracyGap, CounterfactualCheck, MitigationCheck,
-)
 
 
 CHECKS = (

@@ -17,6 +17,12 @@ ethnicity, or any attribute added from config) by swapping identity terms
 Texts in which nothing changes give no variant for that attribute and do not
 count in its statistics.
 
+Chinese texts (``languages`` of :func:`make_variants`, chosen per text by
+:func:`swap_languages` from the run's detected languages) are swapped with
+the Chinese lists (:mod:`harness_fairness.terms_zh`) on the words of a
+Chinese segmenter instead (:mod:`harness_fairness.counterfactual_zh`): a
+term is swapped only where a whole word equals it, so 其他 never becomes 其她.
+
 :func:`flip_statistics` takes the model's probabilities for every variant's
 original and swapped text and reports, per attribute, the label flip rate
 (Wilson 95% interval), the mean change in the positive-class score (seeded
@@ -33,9 +39,10 @@ from typing import Any
 import numpy as np
 
 from harness import bootstrap_interval, wilson_interval
+from harness_fairness.counterfactual_zh import chinese_script
 from harness_fairness.terms import AGE_SWAP, CASE_SENSITIVE_ATTRIBUTES, NAME_SWAPS, SEX_NAME_SWAPS, RegexSwap, swap_table
 
-__all__ = ["AttributeFlipStats", "Variant", "flip_statistics", "make_variants"]
+__all__ = ["SWAP_LANGUAGES", "AttributeFlipStats", "Variant", "flip_statistics", "make_variants", "swap_languages"]
 
 # A letter (not digit/underscore); terms may not touch one on either side.
 _BEFORE = r"(?<![^\W\d_])"
@@ -159,6 +166,8 @@ def make_variants(
     *,
     age_rule: bool = True,
     names: bool = True,
+    languages: Sequence[str | None] | None = None,
+    swaps_zh: Mapping[str, Sequence[Sequence[str]]] | None = None,
 ) -> list[Variant]:
     """One :class:`Variant` per (text, attribute) whose text actually changes.
 
@@ -168,17 +177,67 @@ def make_variants(
     dataset's name swaps to ``"ethnicity"`` (and first-name sex swaps to
     ``"sex"`` when ``swaps`` has that attribute). Variants are ordered by text,
     then attribute.
+
+    ``languages`` gives each text's swap language (:func:`swap_languages`):
+    ``"en"`` swaps ``swaps`` as above, ``"zh"`` swaps ``swaps_zh`` (default
+    :data:`~harness_fairness.terms_zh.DEFAULT_SWAPS_ZH`) on the words of a
+    Chinese segmenter (:mod:`harness_fairness.counterfactual_zh`, jieba is
+    loaded only then), ``None`` leaves the text alone. Without ``languages``
+    every text is English.
     """
+    if languages is not None and len(languages) != len(texts):
+        raise ValueError(f"languages has {len(languages)} entries for {len(texts)} texts")
+    unknown = sorted({str(code) for code in languages or () if code not in SWAP_LANGUAGES and code is not None})
+    if unknown:
+        raise ValueError(f"swap languages must be {' or '.join(SWAP_LANGUAGES)} (or None), got {', '.join(unknown)}")
     swappers = _swappers(swaps, age_rule=age_rule, names=names)
+    chinese = None
     variants: list[Variant] = []
     for index, text in enumerate(texts):
         if not isinstance(text, str):
             raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str")
-        for attribute, swapper in swappers.items():
-            swapped, changed = swapper.apply(text)
-            if changed:
-                variants.append(Variant(index, attribute, text, swapped, changed))
+        language = "en" if languages is None else languages[index]
+        if language == "zh":
+            if chinese is None:
+                from harness_fairness.counterfactual_zh import ZhSwappers
+
+                chinese = ZhSwappers(swaps_zh, age_rule=age_rule, names=names)
+            variants.extend(Variant(index, attribute, text, swapped, changed) for attribute, swapped, changed in chinese.apply(text))
+        elif language == "en":
+            for attribute, swapper in swappers.items():
+                swapped, changed = swapper.apply(text)
+                if changed:
+                    variants.append(Variant(index, attribute, text, swapped, changed))
     return variants
+
+
+#: The languages with swap lists: English (:mod:`~harness_fairness.terms`) and Chinese (:mod:`~harness_fairness.terms_zh`).
+SWAP_LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+def swap_languages(texts: Sequence[str], detected: Sequence[str] | None = None) -> tuple[list[str], int]:
+    """Each text's swap language, and how many were chosen by script rather than by the detected language.
+
+    ``detected`` holds the texts' detected ISO 639-1 codes (the run's
+    ``ctx.languages.per_text``). A text detected as ``en`` or ``zh`` takes
+    that language's lists. Any other text (undetermined, ``und``, or detected
+    as another language, which happens to a few short English clinical notes:
+    "da", "la") is decided by its script: Chinese characters without kana or
+    hangul make it ``zh``, anything else ``en``, so the English lists keep
+    seeing every text they saw before languages were measured (they only
+    change English words). Without ``detected`` (or with a list of another
+    length) every text is decided by its script.
+    """
+    if detected is not None and len(detected) != len(texts):
+        detected = None
+    languages: list[str] = []
+    by_script = 0
+    for index, text in enumerate(texts):
+        code = detected[index] if detected is not None else None
+        if code not in SWAP_LANGUAGES:
+            by_script += 1
+            code = "zh" if isinstance(text, str) and chinese_script(text) else "en"
+        languages.append(code)
+    return languages, by_script
 
 
 def _json_float(value: float | None) -> float | None:

@@ -22,6 +22,7 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     from harness import ReportSection
     from harness.outputs import charts
     from harness.text.diff import marked_segments
+    from harness_fairness.counterfactual_zh import has_han, marked_words
 
     sections = []
     groups = result.check(GroupMetricsCheck.id)
@@ -39,7 +40,9 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
         examples = []
         for attribute in counterfactual.evidence["attributes"]:
             for example in attribute.get("worst", []):
-                examples.append({**example, "attribute": attribute["attribute"], "segments": marked_segments(example["original"], example["swapped"])})
+                # Chinese has no spaces: its changed words are marked on the segmenter's words
+                mark = marked_words if has_han(example["original"]) or has_han(example["swapped"]) else marked_segments
+                examples.append({**example, "attribute": attribute["attribute"], "segments": mark(example["original"], example["swapped"])})
         sections.append(ReportSection(title="Worst counterfactual examples", template="harness_fairness/counterfactual.html",
                                       context={"examples": examples}, search_path=str(TEMPLATES), check=CounterfactualCheck.id))
     return sections or None
