@@ -41,6 +41,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "id": "str", "title": "str", "status": "Status", "message": "str", "metrics": "tuple[Metric, ...]",
         "thresholds": "tuple[ThresholdOutcome, ...]", "evidence": "Mapping[str, Any]", "regulations": "tuple[str, ...]",
         "plugin": "str", "gated": "bool", "duration_s": "float", "inputs_key": "str", "error": "Mapping[str, Any] | None",
+        "message_id": "str", "message_args": "Mapping[str, Any]",
     },
     "Metric": {"name": "str", "value": "float | None", "interval": "Interval | None", "description": "str", "n": "int | None"},
     "Interval": {"low": "float", "high": "float", "level": "float", "method": "str"},

@@ -35,6 +35,7 @@ def test_a_pretrained_model_is_audited_as_loaded_unless_asked() -> None:
         ({"seed": "abc"}, "audit.yaml: seed: Input should be a valid integer"),
         ({"data": {"split": {"train": 0.9, "validation": 0.2, "test": 0.2}}}, "audit.yaml: data.split: train + validation + test must sum to 1"),
         ({"output": {"formats": ["pdf"]}}, "audit.yaml: output.formats: unknown format 'pdf'"),
+        ({"output": {"language": "fr"}}, "audit.yaml: output.language: unknown language 'fr'; expected one of en, zh"),
         ({"model": {"fine_tune": {"epochs": 0}}}, "audit.yaml: model.fine_tune.epochs: Input should be greater than or equal to 1"),
         ([1, 2], "audit.yaml: expected a mapping of keys at the top level, got list"),
     ],

@@ -39,6 +39,9 @@ def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
     for suite in (ROOT / "suites").glob("*.yaml"):
         assert f"harness/suites/{suite.name}" in names
     assert "harness/results/schema/results.schema.json" in names
+    for catalog in (ROOT / "harness" / "text" / "locale").rglob("*.po"):  # the report's translations (output.language)
+        assert f"harness/text/locale/{catalog.relative_to(ROOT / 'harness' / 'text' / 'locale').as_posix()}" in names
+    assert "harness/text/locale/zh/LC_MESSAGES/harness.po" in names
     scaffold = sorted((ROOT / "harness" / "cli" / "scaffold_templates").glob("*.tmpl"))  # harness plugin new
     assert scaffold
     for template in scaffold:

@@ -16,6 +16,17 @@ import click
 
 from harness.cli.guard import run_command as _guard
 from harness.errors import UsageError
+from harness.text.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+
+def run_language(result: Any) -> str:
+    """The language a run wrote its outputs in: its config's ``output.language`` (left out when English), else en."""
+    from collections.abc import Mapping
+
+    config = result.provenance.get("config") if isinstance(result.provenance, Mapping) else None
+    output = config.get("output") if isinstance(config, Mapping) else None
+    language = output.get("language") if isinstance(output, Mapping) else None
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 class HarnessGroup(click.Group):
@@ -158,7 +169,9 @@ def _print_summary(result: Any, folder: str) -> None:
 @click.argument("results")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="HTML file to write (default: report.html beside RESULTS).")
 @click.option("--pdf", "pdf", type=click.Path(dir_okay=False), help="Also print the report to this PDF with headless Chromium.")
-def report(results: str, output: str | None, pdf: str | None) -> None:
+@click.option("--language", type=click.Choice(LANGUAGES),
+              help="Language of the report (default: the run's output.language, else en).")
+def report(results: str, output: str | None, pdf: str | None, language: str | None) -> None:
     """Re-render the HTML report from a results.json alone (and optionally print it to PDF)."""
 
     def body() -> int:
@@ -171,7 +184,8 @@ def report(results: str, output: str | None, pdf: str | None) -> None:
 
         path = Path(results)
         target = Path(output) if output else path.parent / "report.html"
-        atomic_write_text(target, render_html(load_results(path), get_host()))
+        loaded = load_results(path)
+        atomic_write_text(target, render_html(loaded, get_host(), language=language or run_language(loaded)))
         click.echo(str(target))
         if pdf:
             from harness.outputs.pdf import print_pdf
@@ -366,7 +380,8 @@ def sign(results: str, key_file: str) -> None:
         from harness.outputs.html import render_html
         from harness.plugin.manager import get_host
 
-        outcome = sign_results(Path(results), Path(key_file), render_report=lambda result: render_html(result, get_host()))
+        outcome = sign_results(Path(results), Path(key_file),
+                               render_report=lambda result: render_html(result, get_host(), language=run_language(result)))
         replaced = f"; replaced the signature by {short_fingerprint(outcome.replaced)}" if outcome.replaced else ""
         shown = "; report.html re-rendered with the signer" if outcome.report_rendered else ""
         click.echo(f"signed {results} with key {short_fingerprint(outcome.fingerprint)} ({outcome.files} output files listed{shown}{replaced})")

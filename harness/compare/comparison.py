@@ -17,22 +17,24 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from harness.compare.policy import RegressionPolicy
+from harness.text.i18n import N_
 
 __all__ = ["COMPARISON_VERSION", "DeltaInterval", "MetricChange", "RunSummary", "Comparison", "as_comparison"]
 
 COMPARISON_VERSION = "1"
 
 #: What ``MetricChange.change`` says (the renderers may show other strings read from older files as they are).
+#: Each is a catalog msgid too: a report in another language shows the change in its words.
 CHANGES = (
-    "missing",  # the candidate lacks the check or the metric
-    "undefined",  # the metric is undefined (null) in one of the runs
-    "unchanged",  # untested, delta exactly 0
-    "changed (untested)",  # no interval recorded and not recomputable
-    "changed (direction unknown)",  # significant, but no threshold or known metric says which way is better
-    "no significant change",
-    "improved",
-    "worse, within tolerance",
-    "regressed",
+    N_("missing"),  # the candidate lacks the check or the metric
+    N_("undefined"),  # the metric is undefined (null) in one of the runs
+    N_("unchanged"),  # untested, delta exactly 0
+    N_("changed (untested)"),  # no interval recorded and not recomputable
+    N_("changed (direction unknown)"),  # significant, but no threshold or known metric says which way is better
+    N_("no significant change"),
+    N_("improved"),
+    N_("worse, within tolerance"),
+    N_("regressed"),
 )
 
 

@@ -159,6 +159,16 @@ class OutputConfig(_Strict):
     # Example texts that checks put into results and the report pass through
     # RunContext.redact: personal data (harness.text.pii) becomes [NAME], [EMAIL]...
     redact_pii: bool = True
+    #: The language of report.html, summary.md and the JUnit messages (harness.text.i18n.LANGUAGES);
+    #: results.json is the same in every language.
+    language: str = "en"
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, language: str) -> str:
+        from harness.text.i18n import check_language
+
+        return check_language(language)
 
     @field_validator("formats")
     @classmethod

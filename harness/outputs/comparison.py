@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from harness.compare.comparison import Comparison, MetricChange, as_comparison
-from harness.text.numbers import format_number, format_p, format_signed
+from harness.text.i18n import PLAIN, Plain, translator
+from harness.text.numbers import NOT_AVAILABLE, format_number, format_p, format_signed
 
 __all__ = ["summary_sentence", "format_value", "format_delta", "format_p"]
 
@@ -22,10 +23,10 @@ def format_value(value: Any) -> str:
     return format_number(value)
 
 
-def format_delta(row: MetricChange) -> str:
+def format_delta(row: MetricChange, language: str = "en") -> str:
     """Candidate minus baseline, signed, with its interval when one was computed."""
     if row.delta is None:
-        return "n/a"
+        return translator(language).gettext(NOT_AVAILABLE)
     shown = format_signed(row.delta)
     interval = row.delta_interval
     if interval:
@@ -33,12 +34,15 @@ def format_delta(row: MetricChange) -> str:
     return shown
 
 
-def summary_sentence(comparison: "Comparison | Mapping[str, Any]") -> str:
+def summary_sentence(comparison: "Comparison | Mapping[str, Any]", language: str = "en", style: Plain = PLAIN) -> str:
     """The comparison's outcome in one sentence (CLI, report, summary, ``harness compare``)."""
     comparison = as_comparison(comparison)
     regressions = comparison.regressions
     alpha = comparison.policy.alpha
+    tr = translator(language)
     if regressions:
-        return (f"{len(regressions)} significant regression{'s' if len(regressions) != 1 else ''} beyond tolerance "
-                f"(alpha {alpha:g}): {', '.join(regressions)}; the gate fails.")
-    return f"No significant regression beyond tolerance (alpha {alpha:g}) on any gated metric."
+        return style.format(
+            tr.ngettext("{count} significant regression beyond tolerance (alpha {alpha}): {metrics}; the gate fails.",
+                        "{count} significant regressions beyond tolerance (alpha {alpha}): {metrics}; the gate fails.", len(regressions)),
+            count=len(regressions), alpha=f"{alpha:g}", metrics=style.join(tr.gettext(", "), [style.data(r) for r in regressions]))
+    return style.format(tr.gettext("No significant regression beyond tolerance (alpha {alpha}) on any gated metric."), alpha=f"{alpha:g}")

@@ -38,8 +38,11 @@ from typing import Any, Mapping
 from harness.compare.comparison import Comparison, as_comparison
 from harness.outputs.common import nested_get
 from harness.outputs.comparison import format_delta, format_p, format_value
+from harness.outputs.localize import check_message, check_title, plugin_text
 from harness.outputs.xml import add_properties, document, sub_element, xml_safe
 from harness.results.types import AuditResult, CheckResult, suite_of
+from harness.text.i18n import N_, status_word, translator
+from harness.text.numbers import NOT_AVAILABLE
 
 __all__ = ["render_junit", "add_comparison_suite", "render_comparison_junit", "xml_safe"]
 
@@ -65,14 +68,15 @@ def _seconds(value: Any) -> str:
     return f"{seconds:.3f}" if math.isfinite(seconds) and seconds >= 0 else "0.000"
 
 
-def _suite_properties(result: AuditResult) -> list[tuple[str, str]]:
+def _suite_properties(result: AuditResult, language: str = "en") -> list[tuple[str, str]]:
     prov = result.provenance
+    coverage = result.coverage
     items: list[tuple[str, str]] = [
         ("verdict", result.verdict),
         ("exit_code", str(result.exit_code)),
         ("complete", "true" if result.complete else "false"),
-        ("coverage", result.coverage.line),
-        ("gated_checks_decided", f"{result.coverage.decided} of {result.coverage.gated}"),
+        ("coverage", coverage.line_in(language, checks=result.checks)),
+        ("gated_checks_decided", translator(language).gettext("{decided} of {gated}").format(decided=coverage.decided, gated=coverage.gated)),
         ("informational_findings", str(result.coverage.informational_findings)),  # apart from gate failures
     ]
     optional = [
@@ -91,13 +95,13 @@ def _suite_properties(result: AuditResult) -> list[tuple[str, str]]:
     return items
 
 
-def _check_properties(check: CheckResult) -> list[tuple[str, str]]:
+def _check_properties(check: CheckResult, language: str = "en") -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = [
         ("status", check.status),
         ("gated", "true" if check.gated else "false"),
     ]
     if check.title:
-        items.append(("title", check.title))
+        items.append(("title", check_title(check, language)))
     if check.plugin:
         items.append(("plugin", check.plugin))
     for metric in check.metrics:
@@ -114,40 +118,50 @@ def _check_properties(check: CheckResult) -> list[tuple[str, str]]:
     return items
 
 
-def _comparisons(check: CheckResult) -> str:
-    words = {"pass": "met", "fail": "NOT MET", "inconclusive": "INCONCLUSIVE"}
-    return "\n".join(f"{o.comparison}: {words[o.outcome]} ({o.sentence})" for o in check.thresholds)
+#: A threshold outcome as the JUnit text words it (msgids).
+OUTCOME_WORDS = {"pass": N_("met"), "fail": N_("NOT MET"), "inconclusive": N_("INCONCLUSIVE")}
 
 
-def _testcase(parent: ET.Element, check: CheckResult, suite: str) -> None:
+def _comparisons(check: CheckResult, language: str = "en") -> str:
+    _ = translator(language).gettext
+    return "\n".join(f"{o.comparison_in(language)}: {_(OUTCOME_WORDS[o.outcome])} ({o.sentence_in(language)})" for o in check.thresholds)
+
+
+def _testcase(parent: ET.Element, check: CheckResult, suite: str, language: str = "en") -> None:
+    _ = translator(language).gettext
     case = sub_element(parent, "testcase", {"classname": f"harness.{suite}", "name": check.id, "time": _seconds(check.duration_s)})
-    add_properties(case, _check_properties(check))
-    message = check.message or ""
+    add_properties(case, _check_properties(check, language))
+    message = check_message(check, language) or ""
     if check.status == "fail":
-        shown = message or "threshold not met"
+        shown = message or _("threshold not met")
         if not check.gated:
-            shown = "[not gated] " + shown
+            shown = _("[not gated] ") + shown
         sub_element(case, "failure", {"message": shown, "type": "threshold" if check.thresholds else "check"},
-             "\n".join(part for part in (_comparisons(check), message) if part))
+             "\n".join(part for part in (_comparisons(check, language), message) if part))
     elif check.status == "inconclusive" and check.gated:
-        sub_element(case, "failure", {"message": "[inconclusive] " + (message or "the check could not decide"), "type": "inconclusive"},
-             "\n".join(part for part in (_comparisons(check), message) if part))
+        sub_element(case, "failure", {"message": _("[inconclusive] ") + (message or _("the check could not decide")), "type": "inconclusive"},
+             "\n".join(part for part in (_comparisons(check, language), message) if part))
     elif check.status == "error":
-        sub_element(case, "error", {"message": message or "check raised an error", "type": "error"}, message)
+        sub_element(case, "error", {"message": message or _("check raised an error"), "type": "error"}, message)
     elif check.status in ("skipped", "not_applicable"):
-        prefix = "" if check.status == "skipped" else "not applicable: "
-        sub_element(case, "skipped", {"message": prefix + (message or "skipped")})
-    lines = [f"[{check.status}] {check.title or check.id}"]
+        prefix = "" if check.status == "skipped" else _("not applicable: ")
+        sub_element(case, "skipped", {"message": prefix + (message or _("skipped"))})
+    status = check.status if language == "en" else status_word(check.status, language)
+    lines = [f"[{status}] {check_title(check, language) or check.id}"]
     if message:
         lines.append(message)
-    comparisons = _comparisons(check)
+    comparisons = _comparisons(check, language)
     if comparisons:
         lines.append(comparisons)
     sub_element(case, "system-out", None, "\n".join(lines))
 
 
-def render_junit(result: AuditResult) -> str:
-    """The run as JUnit XML (a complete document, declaration included, newline-terminated)."""
+def render_junit(result: AuditResult, language: str = "en") -> str:
+    """The run as JUnit XML (a complete document, declaration included, newline-terminated); its messages in ``language``.
+
+    Element and attribute names, ``type`` attributes and property names stay as
+    CI tools read them; messages and human-readable property values are translated.
+    """
     suites: dict[str, list[CheckResult]] = {}
     for check in result.checks:
         suites.setdefault(suite_of(check.id), []).append(check)
@@ -167,7 +181,7 @@ def render_junit(result: AuditResult) -> str:
     root = ET.Element("testsuites", {"name": "audit-harness", **totals(list(result.checks)), "time": _seconds(run_time)})
     timestamp = run.get("started_at")
     hostname = nested_get(run, "machine", "hostname")
-    suite_props = _suite_properties(result)
+    suite_props = _suite_properties(result, language)
     for name, checks in suites.items():
         attrib: dict[str, Any] = {"name": name, **totals(checks), "time": _seconds(sum(float(c.duration_s or 0) for c in checks))}
         if timestamp:
@@ -177,17 +191,18 @@ def render_junit(result: AuditResult) -> str:
         suite = sub_element(root, "testsuite", attrib)
         add_properties(suite, suite_props)
         for check in checks:
-            _testcase(suite, check, name)
+            _testcase(suite, check, name, language)
     if result.comparison:
-        add_comparison_suite(root, result.comparison)  # one testcase per compared metric, failures for regressions
+        add_comparison_suite(root, result.comparison, language)  # one testcase per compared metric, failures for regressions
     return document(root)
 
 
 # ---------------------------------------------------------------- a comparison with a baseline
 
 
-def add_comparison_suite(root: ET.Element, comparison: "Comparison | Mapping[str, Any]") -> None:
+def add_comparison_suite(root: ET.Element, comparison: "Comparison | Mapping[str, Any]", language: str = "en") -> None:
     """Append a ``<testsuite name="comparison">``: one testcase per compared metric, failures for regressions."""
+    _ = translator(language).gettext
     comparison = as_comparison(comparison)
     rows = comparison.rows
     failures = sum(1 for r in rows if r.regression)
@@ -208,11 +223,19 @@ def add_comparison_suite(root: ET.Element, comparison: "Comparison | Mapping[str
             ("p_value", format_p(row.p_value)), ("method", row.method or ""), ("change", row.change),
             ("gated", "true" if row.gated else "false"), ("tolerance", repr(float(row.tolerance or 0.0))),
         ])
-        text = (f"{row.key}: baseline {format_value(row.baseline)}, candidate {format_value(row.candidate)}, "
-                f"delta {format_delta(row)}, p {format_p(row.p_value)} ({row.method or row.note or 'untested'}): {row.change}")
+        change = plugin_text(row.change, language)
+        text = _("{key}: baseline {baseline}, candidate {candidate}, delta {delta}, p {p} ({method}): {change}").format(
+            key=row.key, baseline=_shown(format_value(row.baseline), language), candidate=_shown(format_value(row.candidate), language),
+            delta=format_delta(row, language), p=_shown(format_p(row.p_value), language),
+            method=row.method or (plugin_text(row.note, language) if row.note else "") or _("untested"), change=change)
         if row.regression:
-            sub_element(case, "failure", {"message": f"regression: {row.change}", "type": "regression"}, text)
+            sub_element(case, "failure", {"message": _("regression: {change}").format(change=change), "type": "regression"}, text)
         sub_element(case, "system-out", None, text)
+
+
+def _shown(text: str, language: str) -> str:
+    """A formatted number whose ``n/a`` is worded in ``language``."""
+    return translator(language).gettext(text) if text == NOT_AVAILABLE else text
 
 
 def render_comparison_junit(comparison: "Comparison | Mapping[str, Any]") -> str:

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OutputFormat", "OUTPUT_FORMATS", "output_file", "write_output", "remove_stale_outputs", "write_outputs"]
 
-#: (result, path of the file to write, plugin host) -> None
-Writer = Callable[[AuditResult, Path, "PluginHost | None"], None]
+#: (result, path of the file to write, plugin host, language) -> None
+Writer = Callable[[AuditResult, Path, "PluginHost | None", str], None]
 
 
 @dataclass(frozen=True)
@@ -39,28 +39,28 @@ class OutputFormat:
     write: Writer
 
 
-def _write_json(result: AuditResult, path: Path, host: "PluginHost | None" = None) -> None:
-    """results.json with its manifest (digests of the body and of every file already in the folder)."""
+def _write_json(result: AuditResult, path: Path, host: "PluginHost | None" = None, language: str = "en") -> None:
+    """results.json with its manifest (digests of the body and of every file already in the folder); the same in every language."""
     assert path.name == RESULTS_FILE, path  # integrity.manifest names the file; the table only repeats it
     write_results(result.to_dict(), path.parent)
 
 
-def _write_html(result: AuditResult, path: Path, host: "PluginHost | None" = None) -> None:
+def _write_html(result: AuditResult, path: Path, host: "PluginHost | None" = None, language: str = "en") -> None:
     from harness.outputs.html import render_html
 
-    atomic_write_text(path, render_html(result, host))
+    atomic_write_text(path, render_html(result, host, language=language))
 
 
-def _write_junit(result: AuditResult, path: Path, host: "PluginHost | None" = None) -> None:
+def _write_junit(result: AuditResult, path: Path, host: "PluginHost | None" = None, language: str = "en") -> None:
     from harness.outputs.junit import render_junit
 
-    atomic_write_text(path, render_junit(normalized(result)))
+    atomic_write_text(path, render_junit(normalized(result), language=language))
 
 
-def _write_markdown(result: AuditResult, path: Path, host: "PluginHost | None" = None) -> None:
+def _write_markdown(result: AuditResult, path: Path, host: "PluginHost | None" = None, language: str = "en") -> None:
     from harness.outputs.markdown import render_markdown
 
-    atomic_write_text(path, render_markdown(normalized(result)))
+    atomic_write_text(path, render_markdown(normalized(result), language=language))
 
 
 #: Every output format, in the order ``output.formats`` lists them by default.
@@ -80,11 +80,11 @@ def output_file(name: str) -> str:
     return OUTPUT_FORMATS[name].file_name
 
 
-def write_output(name: str, result: AuditResult, folder: Path, host: "PluginHost | None" = None) -> Path:
-    """Write one format into ``folder``; the path written."""
+def write_output(name: str, result: AuditResult, folder: Path, host: "PluginHost | None" = None, language: str = "en") -> Path:
+    """Write one format into ``folder`` in ``language`` (``output.language``); the path written."""
     entry = OUTPUT_FORMATS[name]
     path = folder / entry.file_name
-    entry.write(result, path, host)
+    entry.write(result, path, host, language)
     return path
 
 
@@ -99,8 +99,9 @@ def remove_stale_outputs(folder: Path) -> None:
             (folder / entry.file_name).unlink(missing_ok=True)
 
 
-def write_outputs(result: AuditResult, folder: Path, formats: Sequence[str], host: "PluginHost | None" = None) -> list[Path]:
-    """Write every requested format; JSON last (always, requested or not) so its manifest lists the rest."""
-    written = [write_output(name, result, folder, host) for name in formats if name != "json"]
-    written.append(write_output("json", result, folder, host))
+def write_outputs(result: AuditResult, folder: Path, formats: Sequence[str], host: "PluginHost | None" = None,
+                  language: str = "en") -> list[Path]:
+    """Write every requested format in ``language``; JSON last (always, requested or not) so its manifest lists the rest."""
+    written = [write_output(name, result, folder, host, language) for name in formats if name != "json"]
+    written.append(write_output("json", result, folder, host, language))
     return written

@@ -102,13 +102,22 @@ class Check:
         evidence: Mapping[str, Any] | None = None,
         message: str = "",
         status: Status = "pass",
+        message_id: str = "",
+        message_args: Mapping[str, Any] | None = None,
     ) -> CheckResult:
-        """Build this check's result; the runner fills thresholds, timing and plugin."""
+        """Build this check's result; the runner fills thresholds, timing and plugin.
+
+        ``message_id`` and ``message_args`` (optional) let a report in another
+        language translate the message: ``message`` is then normally
+        ``message_id.format(**message_args)``, the English text.
+        """
         return CheckResult(
             id=self.id,
             title=self.title,
             status=status,
             message=message,
+            message_id=message_id,
+            message_args=dict(message_args or {}),
             metrics=tuple(metrics),
             evidence=dict(evidence or {}),
             regulations=tuple(self.regulations),

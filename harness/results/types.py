@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
-from harness.text.numbers import format_interval, format_limit, format_number
+from harness.text.i18n import PLAIN, Plain, lookup, status_word, translator
+from harness.text.numbers import NOT_AVAILABLE, format_interval, format_limit, format_number
 from harness.stats.intervals import Interval
 
 SCHEMA_VERSION = "1.0"
@@ -109,9 +110,13 @@ class ThresholdOutcome:
 
     @property
     def comparison(self) -> str:
+        return self.comparison_in()
+
+    def comparison_in(self, language: str = "en") -> str:
+        """The comparison as a formula (``accuracy = 0.925 [0.885, 0.952] >= 0.8``); only ``n/a`` is a word."""
         sign = ">=" if self.op == "min" else "<="
         if self.value is None:
-            return f"{self.metric} = n/a {sign} {format_limit(self.bound)}"
+            return f"{self.metric} = {translator(language).gettext(NOT_AVAILABLE)} {sign} {format_limit(self.bound)}"
         shown = format_number(self.value)
         if self.gate_on == "interval" and self.interval is not None:
             shown += f" {format_interval(*self.interval)}"
@@ -120,20 +125,40 @@ class ThresholdOutcome:
     @property
     def sentence(self) -> str:
         """The outcome in plain words, as the report, Markdown and JUnit print it."""
-        need = "at least" if self.op == "min" else "at most"
+        return self.sentence_in()
+
+    def sentence_in(self, language: str = "en", style: Plain = PLAIN) -> str:
+        """:attr:`sentence` in ``language``; ``style`` marks the metric name as data (the HTML report)."""
+        _ = translator(language).gettext
+        metric, limit = style.data(self.metric), format_limit(self.bound)
+        at_least = self.op == "min"
         if self.value is None:
-            return f"{self.metric} could not be computed, so its threshold ({need} {format_limit(self.bound)}) cannot be met"
+            template = (_("{metric} could not be computed, so its threshold (at least {limit}) cannot be met") if at_least
+                        else _("{metric} could not be computed, so its threshold (at most {limit}) cannot be met"))
+            return style.format(template, metric=metric, limit=limit)
         if self.gate_on == "interval" and self.interval is not None:
             low, high = (format_number(v) for v in self.interval)
             if self.outcome == "inconclusive":
-                more = (f" (about {self.needed_n} examples would decide it, where the interval rests on {self.n} now)"
-                        if self.needed_n and self.n else "")
-                return (f"the interval [{low}, {high}] of {self.metric} contains the limit {format_limit(self.bound)}: "
-                        f"more examples are needed{more}")
-            side = "meets" if self.outcome == "pass" else "misses"
-            return f"the whole interval [{low}, {high}] of {self.metric} {side} the limit ({need} {format_limit(self.bound)})"
-        verb = "meets" if self.outcome == "pass" else "misses"
-        return f"{self.metric} = {format_number(self.value)} {verb} the limit ({need} {format_limit(self.bound)}; point estimate)"
+                if self.needed_n and self.n:
+                    template = _("the interval [{low}, {high}] of {metric} contains the limit {limit}: more examples are needed "
+                                 "(about {needed} examples would decide it, where the interval rests on {n} now)")
+                else:
+                    template = _("the interval [{low}, {high}] of {metric} contains the limit {limit}: more examples are needed")
+                return style.format(template, low=low, high=high, metric=metric, limit=limit, needed=self.needed_n, n=self.n)
+            if self.outcome == "pass":
+                template = (_("the whole interval [{low}, {high}] of {metric} meets the limit (at least {limit})") if at_least
+                            else _("the whole interval [{low}, {high}] of {metric} meets the limit (at most {limit})"))
+            else:
+                template = (_("the whole interval [{low}, {high}] of {metric} misses the limit (at least {limit})") if at_least
+                            else _("the whole interval [{low}, {high}] of {metric} misses the limit (at most {limit})"))
+            return style.format(template, low=low, high=high, metric=metric, limit=limit)
+        if self.outcome == "pass":
+            template = (_("{metric} = {value} meets the limit (at least {limit}; point estimate)") if at_least
+                        else _("{metric} = {value} meets the limit (at most {limit}; point estimate)"))
+        else:
+            template = (_("{metric} = {value} misses the limit (at least {limit}; point estimate)") if at_least
+                        else _("{metric} = {value} misses the limit (at most {limit}; point estimate)"))
+        return style.format(template, metric=metric, value=format_number(self.value), limit=limit)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -192,6 +217,11 @@ class CheckResult:
     #: ``{"type": exception class name, "traceback": the formatted traceback, redacted}``.
     #: ``None`` otherwise, and then absent from results.json.
     error: Mapping[str, Any] | None = None
+    #: Optional: the English message as a catalog msgid with ``{name}`` placeholders, and their values.
+    #: A report in another language shows ``message_id`` translated and formatted with ``message_args``;
+    #: without them it shows ``message`` as the plugin wrote it, marked as English. Absent from results.json when empty.
+    message_id: str = ""
+    message_args: Mapping[str, Any] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric | None:
         for metric in self.metrics:
@@ -214,6 +244,8 @@ class CheckResult:
             "duration_s": round(self.duration_s, 4),
             "inputs_key": self.inputs_key,
             **({"error": _json_safe(self.error)} if self.error is not None else {}),
+            **({"message_id": self.message_id} if self.message_id else {}),
+            **({"message_args": _json_safe(self.message_args)} if self.message_args else {}),
         }
 
     @classmethod
@@ -232,6 +264,8 @@ class CheckResult:
             duration_s=data.get("duration_s", 0.0),
             inputs_key=data.get("inputs_key", ""),
             error=data.get("error"),
+            message_id=data.get("message_id", ""),
+            message_args=data.get("message_args") or {},
         )
 
 
@@ -269,6 +303,27 @@ def _reason(check: "CheckResult") -> str:
     return _first_sentence(check.message)
 
 
+def _reason_in(check: "CheckResult", language: str, style: Plain) -> str:
+    """:func:`_reason` in ``language``: the limit sentence translated; the message's sentence translated when its id is known."""
+    if language == "en" and style is PLAIN:
+        return _reason(check)
+    for outcome in check.thresholds:
+        if outcome.outcome == "inconclusive" and outcome.interval is not None:
+            low, high = outcome.interval
+            return style.format(translator(language).gettext("interval [{low}, {high}] contains {limit}"),
+                                low=format_number(low), high=format_number(high), limit=format_limit(outcome.bound))
+    if check.message_id and language != "en":
+        try:
+            return _first_sentence(translator(language).gettext(check.message_id).format(**check.message_args))
+        except (KeyError, IndexError, ValueError):
+            pass  # a catalog entry whose placeholders do not fit: the plugin's own words below
+    found = lookup(translator(language), check.message) if language != "en" else None
+    if found:
+        return style.format("{text}", text=_first_sentence(found))
+    reason = _first_sentence(check.message)
+    return style.english(reason) if reason else reason
+
+
 @dataclass(frozen=True)
 class Coverage:
     """What the verdict rests on: how many gated checks decided, which could not, and why.
@@ -302,13 +357,26 @@ class Coverage:
     @property
     def line(self) -> str:
         """One sentence: "14 of 15 gated checks decided; fairness.counterfactual: not applicable, ..."."""
-        text = f"{self.decided} of {self.gated} gated check{'s' if self.gated != 1 else ''} decided"
+        return self.line_in()
+
+    def line_in(self, language: str = "en", style: Plain = PLAIN, checks: "tuple[CheckResult, ...] | list[CheckResult]" = ()) -> str:
+        """:attr:`line` in ``language``. ``checks`` (the run's) lets the reasons be worded again in that language;
+        without them the reasons recorded in English are used, marked as English."""
+        tr = translator(language)
+        by_id = {c.id: c for c in checks}
+        parts = [style.format(tr.ngettext("{decided} of {gated} gated check decided", "{decided} of {gated} gated checks decided", self.gated),
+                              decided=self.decided, gated=self.gated)]
         for check_id, status, reason in self.undecided:
-            text += f"; {check_id}: {status.replace('_', ' ')}" + (f", {reason}" if reason else "")
+            check = by_id.get(check_id)
+            shown = _reason_in(check, language, style) if check is not None else (style.english(reason) if reason else reason)
+            template = tr.gettext("{check}: {status}, {reason}") if shown else tr.gettext("{check}: {status}")
+            parts.append(style.format(template, check=style.data(check_id), status=status_word(status, language), reason=shown))
         if self.informational:
-            text += (f"; {self.informational} informational check{'s' if self.informational != 1 else ''}"
-                     f" ({self.informational_findings} with findings) not gated")
-        return text
+            parts.append(style.format(
+                tr.ngettext("{count} informational check ({findings} with findings) not gated",
+                            "{count} informational checks ({findings} with findings) not gated", self.informational),
+                count=self.informational, findings=self.informational_findings))
+        return style.join(tr.gettext("; "), parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -22,12 +22,15 @@ import math
 from typing import TYPE_CHECKING, Iterable
 
 from harness.results.types import UNDECIDED, CheckResult, Metric, ThresholdOutcome
+from harness.text.i18n import N_
 
 if TYPE_CHECKING:
     from harness.config.plan import PlannedCheck
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
 GATE_ON_DEFAULT = "interval"
+#: The error of a check whose thresholds name a metric it does not report (a catalog msgid).
+MISSING_METRIC_MESSAGE = N_("threshold set on metric(s) {missing} that this check does not report (it reports: {reported})")
 
 
 def _finite(value: float | None) -> bool:
@@ -99,11 +102,14 @@ def apply_thresholds(result: CheckResult, planned: "PlannedCheck") -> CheckResul
                 outcomes.append(compare(metric, metric_name, op, bound, gate_on))
     if missing:
         reported = ", ".join(m.name for m in result.metrics) or "none"
+        args = {"missing": ", ".join(missing), "reported": reported}
         return dataclasses.replace(
             result,
             status="error",
             thresholds=tuple(outcomes),
-            message=f"threshold set on metric(s) {', '.join(missing)} that this check does not report (it reports: {reported})",
+            message=MISSING_METRIC_MESSAGE.format(**args),
+            message_id=MISSING_METRIC_MESSAGE,
+            message_args=args,
         )
     failed = [o for o in outcomes if o.outcome == "fail"]
     undecided = [o for o in outcomes if o.outcome == "inconclusive"]

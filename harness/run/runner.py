@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from harness.text.language import not_applicable_reason
+from harness.text.language import NOT_APPLICABLE_MESSAGE, not_applicable_args
 from harness.run import gate
 
 from harness.integrity import manifest
@@ -328,9 +328,10 @@ class Run:
             from harness.run.executor import call_with_timeout
 
             check = planned.check_class()
-            outside = not_applicable_reason(ctx.languages, check.supported_languages(planned.options), planned.id)
+            outside = not_applicable_args(ctx.languages, check.supported_languages(planned.options), planned.id)
             if outside is not None:  # the method cannot test these texts: say so, never pass by default
-                result = check.result(status="not_applicable", message=outside)
+                result = check.result(status="not_applicable", message=NOT_APPLICABLE_MESSAGE.format(**outside),
+                                      message_id=NOT_APPLICABLE_MESSAGE, message_args=outside)
             else:
                 result = call_with_timeout(lambda: check.run(ctx, planned.options), planned.timeout, planned.id)
             if not isinstance(result, CheckResult):
@@ -355,6 +356,8 @@ class Run:
         config_json = self.config.model_dump(mode="json")
         config_json.get("output", {}).pop("dir", None)  # where outputs went is run metadata (run.output_dir), not an input
         config_json.pop("execution", None)  # where units ran is run metadata (run.execution): the same audit on every engine
+        if config_json.get("output", {}).get("language") == "en":
+            config_json["output"].pop("language")  # the default is left out, so English runs keep the config digest they had
         fine_tuning = ctx.training.to_dict() if ctx.training is not None and hasattr(ctx.training, "to_dict") else None
         fine_tuning, _ = seeding.split_timings(fine_tuning)  # epoch times go to run.fine_tuning_timings
         plugin_dists = tuple(sorted({info.source.removeprefix("entry point (").rstrip(")") for info in self.host.plugin_infos() if info.source.startswith("entry point (")}))
@@ -556,7 +559,7 @@ class Run:
             self.write_results(self.assemble(ctx, plan, checks, complete=False))
             self.host.hook.harness_check_done(result=result, ctx=ctx)
         result = self.with_comparison(self.assemble(ctx, plan, checks, complete=True))
-        write_outputs(result, self.output_dir, self.config.output.formats, host=self.host)
+        write_outputs(result, self.output_dir, self.config.output.formats, host=self.host, language=self.config.output.language)
         self.host.hook.harness_run_done(result=result, ctx=ctx)
         return result
 

@@ -24,6 +24,8 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from harness.text.i18n import N_
+
 #: The code of a text whose language could not be determined.
 UNDETERMINED = "und"
 #: Lingua's minimum relative distance between the two most likely languages for an answer.
@@ -82,18 +84,26 @@ def describe(profile: LanguageProfile, limit: int = 3) -> str:
     return ", ".join(f"{code} {round(100 * count / profile.n)}%" for code, count in ordered) if profile.n else "no texts"
 
 
-def not_applicable_reason(profile: LanguageProfile | None, supported: Sequence[str] | None, check_id: str) -> str | None:
-    """Why ``check_id`` cannot speak for these texts, or ``None`` when it can (or declares no languages)."""
+#: The message of a check whose declared languages do not cover the texts (a catalog msgid; :func:`not_applicable_args` fills it).
+NOT_APPLICABLE_MESSAGE = N_("{check}'s method is valid for {languages}; the evaluation texts are {profile} "
+                            "({outside}% of the texts with a detected language are outside it), so it cannot test them")
+
+
+def not_applicable_args(profile: LanguageProfile | None, supported: Sequence[str] | None, check_id: str) -> dict[str, Any] | None:
+    """The values of :data:`NOT_APPLICABLE_MESSAGE` when ``check_id`` cannot speak for these texts; ``None`` when it can."""
     if profile is None or supported is None or not profile.n:
         return None
     outside = profile.outside_share(supported)
     if outside <= OUTSIDE_SHARE_LIMIT:
         return None
     names = ", ".join(sorted(supported)) or "no language"
-    return (
-        f"{check_id}'s method is valid for {names}; the evaluation texts are {describe(profile)} "
-        f"({round(100 * outside)}% of the texts with a detected language are outside it), so it cannot test them"
-    )
+    return {"check": check_id, "languages": names, "profile": describe(profile), "outside": round(100 * outside)}
+
+
+def not_applicable_reason(profile: LanguageProfile | None, supported: Sequence[str] | None, check_id: str) -> str | None:
+    """Why ``check_id`` cannot speak for these texts, or ``None`` when it can (or declares no languages)."""
+    args = not_applicable_args(profile, supported, check_id)
+    return None if args is None else NOT_APPLICABLE_MESSAGE.format(**args)
 
 
 @functools.lru_cache(maxsize=1)
