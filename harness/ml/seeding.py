@@ -107,3 +107,21 @@ def split_timings(value: Any, path: str = "") -> tuple[Any, dict[str, float]]:
             timings.update(inner)
         return items, timings
     return value, timings
+
+
+def deterministic_torch(threads: int | None = None) -> None:
+    """Deterministic kernels, no cuDNN autotuner and (when given) ``threads`` intra-op threads, in this process.
+
+    A Ray worker calls it with the driver's thread count: a CPU matmul splits its
+    sums by thread, so the count is an input of the numbers.
+    """
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return
+    if threads:
+        torch.set_num_threads(int(threads))
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+

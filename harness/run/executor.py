@@ -4,17 +4,15 @@ A check with many independent units (attack one batch, train one shadow
 model) describes them as picklable :class:`Task` objects and calls
 ``ctx.executor.map(tasks)``. The local executor runs them here, one after
 another; :class:`harness.run.ray_engine.RayExecutor` (``execution.engine:
-ray``) runs the same tasks on a Ray cluster. Results always come back sorted by ``unit_id`` so where and
-in which order tasks finished never changes results.json.
+ray``) runs the same tasks on a Ray cluster (``engines.build_executor`` picks
+one). Results always come back sorted by ``unit_id`` so where and in which
+order tasks finished never changes results.json.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
-
-if TYPE_CHECKING:
-    from harness.config.settings import ExecutionConfig
+from typing import Any, Callable, Iterable, Protocol
 
 
 @dataclass(frozen=True)
@@ -45,16 +43,6 @@ class LocalExecutor:
 
     def shutdown(self) -> None:
         pass
-
-
-def build_executor(settings: "ExecutionConfig", *, progress: Callable[[str], None] = lambda message: None,
-                   device: Callable[[], str] = lambda: "cpu") -> Executor:
-    """The executor ``execution`` asks for, started (Ray: joined or launched; exit 2 if it cannot be)."""
-    if settings.engine == "ray":
-        from harness.run.ray_engine import RayExecutor  # Ray is imported there, and only for engine ray
-
-        return RayExecutor(settings, progress=progress, device=device).start()
-    return LocalExecutor()
 
 
 class CheckTimeout(Exception):

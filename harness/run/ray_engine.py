@@ -136,15 +136,9 @@ def _deterministic(threads: int | None) -> None:
     Ray starts workers with OMP_NUM_THREADS = the task's CPUs; the driver's
     count is set back here so every engine computes the same floats.
     """
-    try:
-        import torch
-    except ImportError:
-        return
-    if threads:
-        torch.set_num_threads(int(threads))
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.deterministic = True
-    torch.backends.cudnn.benchmark = False
+    from harness.ml.seeding import deterministic_torch
+
+    deterministic_torch(threads)
 
 
 def _arm_fault(folder: str, unit_id: str, after_s: float) -> "threading.Timer | None":

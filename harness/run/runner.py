@@ -505,7 +505,7 @@ class Run:
     # ------------------------------------------------------------ the whole run
 
     def execute(self) -> AuditResult:
-        from harness.run.executor import build_executor
+        from harness.run.engines import build_executor
 
         plan = self.plan()
         self.host.hook.harness_validate_config(config=self.config)  # plugin keys: exit 2 before anything loads
