@@ -94,7 +94,7 @@ def _render_hook(doc: HookDoc) -> list[str]:
 #: Methods and properties documented for the public classes (the rest of a class is internal).
 PUBLIC_MEMBERS: dict[str, tuple[str, ...]] = {
     "Check": ("run", "result"),
-    "RunContext": ("require_predictor", "rng", "redact", "scratch_dir", "progress"),
+    "RunContext": ("require_data", "require_predictor", "rng", "redact", "checkpoint_dir"),
     "Predictor": ("logits", "probabilities", "predict", "identity"),
     "DatasetBundle": ("get",),
     "AuditResult": ("check",),
@@ -104,6 +104,23 @@ PUBLIC_MEMBERS: dict[str, tuple[str, ...]] = {
 def _first_paragraph(obj: Any) -> str:
     doc = inspect.getdoc(obj) or ""
     return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+def _docstring(obj: Any) -> str:
+    """The whole docstring, reST roles made plain Markdown (``x`` -> `x`)."""
+    doc = inspect.getdoc(obj) or ""
+    return doc.replace("``", "`")
+
+
+def _field(field: Any) -> str:
+    import dataclasses
+
+    shown = f"{field.name}: {_clean(str(field.type))}"
+    if field.default is not dataclasses.MISSING:
+        return f"{shown} = {field.default!r}"
+    if field.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+        return f"{shown} = {field.default_factory.__name__}()"  # type: ignore[misc]
+    return shown
 
 
 def _clean(signature: str) -> str:
@@ -133,11 +150,11 @@ def render_api_reference() -> list[str]:
                       "The marker of hook implementations (pluggy's `HookimplMarker` for the project `harness`).", ""]
         elif inspect.isclass(obj):
             if dataclasses.is_dataclass(obj):
-                fields = ", ".join(f"{f.name}: {_clean(str(f.type))}" for f in dataclasses.fields(obj))
+                fields = ", ".join(_field(f) for f in dataclasses.fields(obj))
                 lines += ["```python", f"{name}({fields})", "```", ""]
             elif issubclass(obj, BaseException):
                 lines += ["```python", f"raise {name}(message)", "```", ""]
-            lines += [_first_paragraph(obj), ""]
+            lines += [_docstring(obj), ""]
             members = []
             for member in PUBLIC_MEMBERS.get(name, ()):
                 attr = inspect.getattr_static(obj, member, None)
@@ -151,7 +168,7 @@ def render_api_reference() -> list[str]:
             if members:
                 lines += [*members, ""]
         else:
-            lines += ["```python", f"{name}{_signature(obj)}", "```", "", _first_paragraph(obj), ""]
+            lines += ["```python", f"{name}{_signature(obj)}", "```", "", _docstring(obj), ""]
     return lines
 
 

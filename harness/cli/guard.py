@@ -5,7 +5,8 @@ calls it so its errors read like the core's:
 
 - a :class:`harness.UsageError` (or ``ConfigError``, ``DataError``...) prints
   ``harness: error: <message>`` on one line and exits 2;
-- Ctrl-C exits 130 with a note that results.json keeps what finished;
+- Ctrl-C exits 130 with a note that results.json keeps what finished; a closed
+  pipe (``harness checks | head``) exits 141 quietly;
 - anything else is a bug or an environment failure: one line naming the
   exception and exit 3; with ``HARNESS_DEBUG=1`` the traceback is raised instead.
 
@@ -39,6 +40,10 @@ def run_command(body: Callable[[], int]) -> NoReturn:
     except KeyboardInterrupt:
         click.echo("harness: interrupted; results.json keeps the checks finished so far (use --resume)", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # the reader went away (`harness checks | head`): stop quietly, as a shell tool does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)
     except Exception as exc:  # a bug or an environment failure outside any check
         if os.environ.get("HARNESS_DEBUG"):
             raise

@@ -14,6 +14,10 @@ from typing import Any, Mapping
 class ReportSection:
     """A section a plugin adds to the report: its template is rendered with ``context``.
 
+    The keys of ``context`` are the template's top-level variables (``{{ rows }}``
+    for ``context={"rows": ...}``). Sections at one place are shown by ``order``,
+    lower first.
+
     ``search_path`` is the folder holding the template (a plugin's own
     ``templates/``); template names should be prefixed with the plugin's name
     to avoid clashes, e.g. ``harness_accuracy/confusion.html``.
