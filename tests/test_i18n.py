@@ -47,8 +47,8 @@ ALLOWED = {
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
 SUITE = """\
-name: accuracy-fairness
-description: the accuracy and fairness suites together
+name: accuracy-fairness-pii
+description: the accuracy and fairness suites together, and the PII scan
 checks:
   accuracy.accuracy: {min: 0.8}
   accuracy.macro_f1: {min: 0.75}
@@ -62,7 +62,11 @@ checks:
   fairness.equal_opportunity_difference: {max: 0.1}
   fairness.worst_group_accuracy_gap: {max: 0.1}
   fairness.counterfactual: {max: 0.05}
+  privacy.pii: {gate: false}
 """
+
+#: The built-in plugins whose check messages carry a message_id (their zh report shows no message in English).
+TRANSLATED_PLUGINS = ("accuracy.", "fairness.", "privacy.")
 
 
 # ---------------------------------------------------------------- (a) the catalog
@@ -180,7 +184,7 @@ class ZhRun:
 
 @pytest.fixture(scope="module")
 def zh_run(tmp_path_factory: pytest.TempPathFactory) -> ZhRun:
-    """One small audit of the built-in Chinese data (accuracy + fairness), written in zh by ``harness.audit``."""
+    """One small audit of the built-in Chinese data (accuracy + fairness + PII scan), written in zh by ``harness.audit``."""
     import harness
     from harness.outputs.html import render_html
     from harness.plugin.manager import get_host
@@ -291,7 +295,6 @@ def test_the_zh_report_has_no_english_left(zh_run: ZhRun) -> None:
 def test_untranslated_plugin_text_is_marked_english_not_hidden(zh_run: ZhRun) -> None:
     """What stays English is what a plugin wrote (results.json) or drew (a chart), and it says so with lang="en"."""
     reader = _read(zh_run.report)
-    assert reader.english, "the built-in plugins' messages have no message_id yet: some text must be marked English"
     recorded = [s for s in _strings(zh_run.results_json) if s]
     for element in reader.english:
         if element["svg"]:
@@ -299,8 +302,27 @@ def test_untranslated_plugin_text_is_marked_english_not_hidden(zh_run: ZhRun) ->
         shown = re.sub(r"\s+", " ", element["text"]).strip().rstrip("\u2026").strip()
         assert shown, element
         assert any(shown in re.sub(r"\s+", " ", s) for s in recorded), f"lang=en text not written by a plugin: {shown!r}"
-    messages = [c["message"] for c in zh_run.results_json["checks"] if c["message"]]
-    assert any(m in zh_run.report for m in messages if not lookup(translator("zh"), m))  # shown, as written
+
+
+def test_builtin_check_messages_are_translated_not_english(zh_run: ZhRun) -> None:
+    """The accuracy, fairness and PII checks give their messages a message_id: none is shown lang="en"."""
+    from harness.outputs.localize import gate_prefix
+
+    english = [re.sub(r"\s+", " ", e["text"]).strip() for e in _read(zh_run.report).english]
+    checks = [c for c in zh_run.result.checks if c.id.startswith(TRANSLATED_PLUGINS)]
+    assert {c.id for c in checks} >= {"accuracy.accuracy", "fairness.group_metrics", "privacy.pii"}
+    left = []
+    for check in checks:
+        own = gate_prefix(check)[1]
+        if not own:
+            continue
+        if not check.message_id and lookup(translator("zh"), own) is None:
+            left.append(f"{check.id}: no message_id: {own!r}")
+        elif check.message_id and check.message_id.format(**check.message_args) != own:
+            left.append(f"{check.id}: message_id does not give the English message: {own!r}")
+        elif any(own in text for text in english):
+            left.append(f"{check.id}: shown in English: {own!r}")
+    assert left == [], "\n".join(left)
 
 
 def test_core_sentences_and_known_plugin_strings_are_translated(zh_run: ZhRun) -> None:

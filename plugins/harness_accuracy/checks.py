@@ -62,6 +62,14 @@ def accuracy_report(ctx: "RunContext", options: AccuracyOptions) -> "AccuracyRep
     return ctx.extra[key]
 
 
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+#: The checks' message: the metrics with their intervals (names and numbers are data), on how many examples.
+ON_EXAMPLES = N_("{metrics} on {n} examples")
+
+
 class _AccuracyCheck(Check):
     """Shared plumbing: turn report estimates into Metrics and add the common evidence."""
 
@@ -91,7 +99,8 @@ class _AccuracyCheck(Check):
             f"{m.name} {m.value:.3f}" + (f" [{m.interval.low:.3f}, {m.interval.high:.3f}]" if m.interval else "")
             for m in metrics if m.value is not None
         )
-        return self.result(metrics=metrics, evidence=evidence, message=f"{shown} on {report.n} examples")
+        args = {"metrics": shown, "n": report.n}
+        return self.result(metrics=metrics, evidence=evidence, message=ON_EXAMPLES.format(**args), message_id=ON_EXAMPLES, message_args=args)
 
     def evidence(self, report: "AccuracyReport") -> dict[str, Any]:
         return {}

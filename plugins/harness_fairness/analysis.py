@@ -54,6 +54,7 @@ class FairnessAnalysis:
     disparities: dict[tuple[tuple[str, ...], int], Any] = field(default_factory=dict)
     groups: dict[tuple[tuple[str, ...], int], list[Any]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)   # attribute -> why it cannot be judged
+    skipped_args: list[dict[str, str]] = field(default_factory=list)  # the same reasons as message arguments (column, value, split)
     unknown: dict[str, int] = field(default_factory=dict)   # attribute -> count of missing values
 
 
@@ -88,6 +89,7 @@ def fairness_analysis(ctx: "RunContext", options: FairnessOptions) -> FairnessAn
             analysis.unknown[column] = unknown
         if len(set(values)) < 2:
             analysis.skipped[column] = f"attribute {column!r} has a single value ({values[0]!r}) in the {split.name} split"
+            analysis.skipped_args.append({"column": repr(column), "value": repr(values[0]), "split": split.name})
         else:
             judged.append(column)
     analysis.reported = tuple(fm.attribute_sets(judged, intersections=True))

@@ -21,6 +21,36 @@ from harness_fairness.analysis import FAIRNESS_CLAUSES, FairnessOptions, class_n
 if TYPE_CHECKING:
     from harness import RunContext
 
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+#: The checks' messages as catalog msgids (``{name}`` placeholders; numbers passed already formatted).
+NO_SENSITIVE = N_("no sensitive attributes configured ({setting})")  # setting: data.sensitive
+NOTHING_JUDGED = N_("no attribute could be judged: fewer than two groups large enough to judge")
+SINGLE_VALUE = N_("no attribute could be judged: attribute {column} has a single value ({value}) in the {split} split")
+WORST = N_("worst {measure} {value} ({name})")
+WORST_INTERVAL = N_("worst {measure} {value} ({name}), 95% interval [{low}, {high}]")
+GROUP_TABLES = {  # (some groups insufficient, some values unknown) -> msgid
+    (False, False): N_("{tables} group tables ({judged} groups judged)"),
+    (True, False): N_("{tables} group tables ({judged} groups judged, {insufficient} with insufficient data)"),
+    (False, True): N_("{tables} group tables ({judged} groups judged); missing sensitive values were grouped as '{group}'"),
+    (True, True): N_("{tables} group tables ({judged} groups judged, {insufficient} with insufficient data); "
+                     "missing sensitive values were grouped as '{group}'"),
+}
+NO_IDENTITY_TERM = N_("no identity term of the swap lists occurs in the evaluation texts")
+WORST_FLIP = N_("worst flip rate {rate} when swapping {attribute} terms ({flips} of {texts} texts)")
+NOT_REQUESTED = N_("mitigation not requested (set {setting})")  # setting: mitigate: threshold_optimizer
+NOT_BINARY = N_("{method} needs a binary task; this one has {labels} labels")  # method: ThresholdOptimizer
+NO_VALIDATION = N_("needs a sensitive attribute and a validation split to fit the thresholds on")
+MITIGATED = N_("demographic parity difference on {attribute}: {before} before, {after} after; thresholds saved to {artifact}")
+
+
+def _said(template: str, **args: object) -> dict[str, object]:
+    """``message``, ``message_id`` and ``message_args`` of ``self.result`` for ``template`` filled with ``args``."""
+    return {"message": template.format(**args), "message_id": template, "message_args": args}
+
+
 __all__ = [
     "DemographicParityDifference", "DemographicParityRatio", "EqualizedOddsDifference", "EqualOpportunityDifference",
     "WorstGroupAccuracyGap", "GroupMetricsCheck", "CounterfactualOptions", "CounterfactualCheck",
@@ -50,7 +80,7 @@ class _DisparityCheck(Check):
     def run(self, ctx: "RunContext", options: FairnessOptions) -> CheckResult:  # type: ignore[override]
         data = ctx.require_data()
         if not data.sensitive_columns and not options.attributes:
-            return self.result(status="skipped", message="no sensitive attributes configured (data.sensitive)")
+            return self.result(status="skipped", **_said(NO_SENSITIVE, setting="data.sensitive"))
         analysis = fairness_analysis(ctx, options)
         metrics: list[Metric] = []
         rows = []
@@ -67,16 +97,23 @@ class _DisparityCheck(Check):
         evidence = {"by_attribute": rows, "limitations": limitations(analysis), "min_group_size": options.min_group_size}
         if not defined:
             reasons = "; ".join(analysis.skipped.values()) or "fewer than two groups large enough to judge"
-            return self.result(status="not_applicable", evidence=evidence, message=f"no attribute could be judged: {reasons}")
+            message = f"no attribute could be judged: {reasons}"
+            said = {"message": message}  # several reasons: one English sentence each, shown as written
+            if not analysis.skipped:
+                said = _said(NOTHING_JUDGED)
+            elif len(analysis.skipped_args) == 1 and len(analysis.skipped) == 1:
+                said = _said(SINGLE_VALUE, **analysis.skipped_args[0])
+            return self.result(status="not_applicable", evidence=evidence, **said)
         pick = max if self.worst == "max" else min
         chosen = pick(defined, key=lambda m: m.value)
         headline = Metric(self.measure, chosen.value, worst_interval(defined, pick, options.level),
                           description=f"worst over attributes: {chosen.name}",
                           n=min((m.n for m in defined if m.n is not None), default=None))
-        message = f"worst {self.measure} {chosen.value:.3f} ({chosen.name})"
-        if chosen.interval is not None:
-            message += f", 95% interval [{chosen.interval.low:.3f}, {chosen.interval.high:.3f}]"
-        return self.result(metrics=[headline, *metrics], evidence=evidence, message=message)
+        args = {"measure": self.measure, "value": f"{chosen.value:.3f}", "name": chosen.name}
+        if chosen.interval is None:
+            return self.result(metrics=[headline, *metrics], evidence=evidence, **_said(WORST, **args))
+        args.update(low=f"{chosen.interval.low:.3f}", high=f"{chosen.interval.high:.3f}")
+        return self.result(metrics=[headline, *metrics], evidence=evidence, **_said(WORST_INTERVAL, **args))
 
 
 class DemographicParityDifference(_DisparityCheck):
@@ -135,7 +172,7 @@ class GroupMetricsCheck(Check):
     def run(self, ctx: "RunContext", options: FairnessOptions) -> CheckResult:  # type: ignore[override]
         data = ctx.require_data()
         if not data.sensitive_columns and not options.attributes:
-            return self.result(status="skipped", message="no sensitive attributes configured (data.sensitive)")
+            return self.result(status="skipped", **_said(NO_SENSITIVE, setting="data.sensitive"))
         analysis = fairness_analysis(ctx, options)
         tables = [
             {"attribute": " & ".join(attrs), "class": class_name(analysis.labels, positive), "groups": [row.to_dict() for row in rows]}
@@ -143,12 +180,11 @@ class GroupMetricsCheck(Check):
         ]
         insufficient = sorted({(t["attribute"], g["group"]) for t in tables for g in t["groups"] if not g["sufficient"]})
         judged = sum(1 for t in tables for g in t["groups"] if g["sufficient"])
-        message = f"{len(tables)} group tables ({judged} groups judged"
-        message += f", {len(insufficient)} with insufficient data)" if insufficient else ")"
+        args = {"tables": len(tables), "judged": judged, **({"insufficient": len(insufficient)} if insufficient else {}),
+                **({"group": "unknown"} if analysis.unknown else {})}
         status = "warn" if analysis.unknown else "pass"
-        if analysis.unknown:
-            message += "; missing sensitive values were grouped as 'unknown'"
-        return self.result(status=status, evidence={"tables": tables, "limitations": limitations(analysis)}, message=message)
+        said = _said(GROUP_TABLES[bool(insufficient), bool(analysis.unknown)], **args)
+        return self.result(status=status, evidence={"tables": tables, "limitations": limitations(analysis)}, **said)
 
 
 class CounterfactualOptions(CheckOptions):
@@ -191,10 +227,9 @@ class CounterfactualCheck(Check):
         swapped_in = {"en": languages.count("en"), "zh": chinese, "by_script": by_script,
                       "zh_segmenter": _segmenter_name()} if chinese else None
         if not variants:
-            message = "no identity term of the swap lists occurs in the evaluation texts"
             if swapped_in:
-                return self.result(status="not_applicable", evidence={"languages": swapped_in}, message=message)
-            return self.result(status="not_applicable", message=message)
+                return self.result(status="not_applicable", evidence={"languages": swapped_in}, **_said(NO_IDENTITY_TERM))
+            return self.result(status="not_applicable", **_said(NO_IDENTITY_TERM))
         predictor = ctx.require_predictor()
         original = predictor.probabilities([v.original for v in variants])  # served from the cache
         swapped = predictor.probabilities([v.swapped for v in variants])
@@ -216,8 +251,8 @@ class CounterfactualCheck(Check):
         evidence = {"attributes": attributes, "variants": len(variants), "texts": len(texts)}
         if swapped_in:
             evidence["languages"] = swapped_in
-        message = f"worst flip rate {worst.flip_rate:.3f} when swapping {worst.attribute} terms ({worst.flips} of {worst.n_texts} texts)"
-        return self.result(metrics=[headline, *metrics], evidence=evidence, message=message)
+        said = _said(WORST_FLIP, rate=f"{worst.flip_rate:.3f}", attribute=worst.attribute, flips=worst.flips, texts=worst.n_texts)
+        return self.result(metrics=[headline, *metrics], evidence=evidence, **said)
 
 
 def _redacted_example(ctx: "RunContext", example: dict) -> dict:
@@ -263,14 +298,14 @@ class MitigationCheck(Check):
         from harness_fairness.mitigation import mitigate_threshold_optimizer, save_thresholds
 
         if options.mitigate == "none":
-            return self.result(status="skipped", message="mitigation not requested (set mitigate: threshold_optimizer)")
+            return self.result(status="skipped", **_said(NOT_REQUESTED, setting="mitigate: threshold_optimizer"))
         data = ctx.require_data()
         if len(data.label_names) != 2:
-            return self.result(status="not_applicable", message=f"ThresholdOptimizer needs a binary task; this one has {len(data.label_names)} labels")
+            return self.result(status="not_applicable", **_said(NOT_BINARY, method="ThresholdOptimizer", labels=len(data.label_names)))
         attribute = options.attribute or (data.sensitive_columns[0] if data.sensitive_columns else None)
         validation = data.get("validation")
         if attribute is None or validation is None or not len(validation):
-            return self.result(status="skipped", message="needs a sensitive attribute and a validation split to fit the thresholds on")
+            return self.result(status="skipped", **_said(NO_VALIDATION))
         if attribute not in data.eval.sensitive:
             raise ValueError(f"attribute {attribute!r} is not in data.sensitive ({', '.join(data.sensitive_columns)})")
         predictor = ctx.require_predictor()
@@ -287,8 +322,8 @@ class MitigationCheck(Check):
             metrics.append(Metric(f"{name}_before", outcome.before.get(name)))
             metrics.append(Metric(f"{name}_after", outcome.after.get(name)))
         before, after = outcome.before.get("demographic_parity_difference"), outcome.after.get("demographic_parity_difference")
-        message = f"demographic parity difference on {attribute}: {before:.3f} before, {after:.3f} after; thresholds saved to {artifact.name}"
-        return self.result(metrics=metrics, evidence={**outcome.to_dict(), "artifact": artifact.name}, message=message)
+        said = _said(MITIGATED, attribute=attribute, before=f"{before:.3f}", after=f"{after:.3f}", artifact=artifact.name)
+        return self.result(metrics=metrics, evidence={**outcome.to_dict(), "artifact": artifact.name}, **said)
 
 
 CHECKS = (

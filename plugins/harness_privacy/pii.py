@@ -64,6 +64,16 @@ PII_CLAUSES = (
 Kind = Literal[ALL_KINDS]  # type: ignore[valid-type]
 
 
+
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+#: The check's messages as catalog msgids (kinds and numbers are data, passed formatted).
+NO_TEXTS = N_("no texts to scan in the selected splits")
+FOUND = N_("{flagged} of {total} texts ({percent}) hold personal data")
+FOUND_VALUES = N_("{flagged} of {total} texts ({percent}) hold personal data: {found} value(s)")
+
 class PiiOptions(CheckOptions):
     splits: list[str] | None = Field(None, description="splits to scan (default: every split of the data)")
     kinds: list[Kind] = Field(list(ALL_KINDS), description="kinds of personal data to look for")
@@ -193,7 +203,7 @@ class PiiCheck(Check):
             names += load_names(path if path.is_absolute() else ctx.base_dir / path)
         splits = {s: data.splits[s].texts for s in chosen if len(data.splits[s])}
         if not splits:
-            return self.result(status="skipped", message="no texts to scan in the selected splits")
+            return self.result(status="skipped", message=NO_TEXTS, message_id=NO_TEXTS)
         scan = scan_texts(splits, tuple(options.kinds), tuple(names), options.common_names)
 
         total, flagged = scan.texts, scan.with_pii
@@ -247,11 +257,9 @@ class PiiCheck(Check):
             "level": options.level,
         }
         found = ", ".join(f"{k} {values[k]}" for k in options.kinds if values[k])
-        message = (
-            f"{flagged} of {total} texts ({flagged / total:.1%}) hold personal data"
-            + (f": {found} value(s)" if found else "")
-        )
-        return self.result(metrics=metrics, evidence=evidence, message=message)
+        template = FOUND_VALUES if found else FOUND
+        args = {"flagged": flagged, "total": total, "percent": f"{flagged / total:.1%}", **({"found": found} if found else {})}
+        return self.result(metrics=metrics, evidence=evidence, message=template.format(**args), message_id=template, message_args=args)
 
 
 def _interval_list(interval: Any) -> list[float] | None:

@@ -54,9 +54,8 @@ SECTION_TITLES = (
     N_("Membership inference"),
 )
 
-#: Fixed messages and evidence notes (shown translated when they match exactly; parameterised ones wait for message_id).
+#: Fixed messages and evidence notes (shown translated when they match exactly; the accuracy, fairness and PII checks mark their messages themselves: message_id).
 MESSAGES = (
-    N_("no attribute could be judged: fewer than two groups large enough to judge"),
     N_("the model folder this run saved (weights sha256 named in its card)"),
     N_("training texts, personal data redacted"),
     N_("values are masked (typed placeholder and shape: letters x, digits 9); raw values are never stored"),
