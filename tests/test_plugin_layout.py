@@ -83,6 +83,8 @@ STILL_PRIVATE: dict[str, dict[str, str]] = {
         "harness.ml.training.fine_tune": "adversarial training runs the core's loop twice",
         "harness.run.provenance.result_key": "attack checkpoints keyed by their inputs and library versions",
         "harness.text.diff.marked_segments": "changed words marked in the report (as charts: a report helper)",
+        "harness.text.language.detect_languages": "adversarial training picks its recipe by the training texts' language "
+                                                  "(the runner measures only the evaluation texts: ctx.languages)",
     },
 }
 #: Private names any built-in plugin may import under ``if TYPE_CHECKING:`` only (hook parameter annotations).

@@ -15,7 +15,12 @@ augmentation, as in TextAttack's ``Trainer``):
    first and with the final model, so "before" and "after" are measured on
    identical texts with an identical seed.
 
-Everything (sizes, the added examples' digest, both attack summaries with
+The recipe is picked as the robustness checks pick theirs: ``recipe: auto``
+(the default) by the training texts' language (``chinese`` for Chinese,
+``deepwordbug`` otherwise); a named recipe whose languages do not cover the
+training texts is refused (exit 2) unless ``allow_language_mismatch: true``.
+
+Everything (sizes, the recipe and why, the added examples' digest, both attack summaries with
 intervals) goes into ``TrainingReport.extra["adversarial_augment"]``, which the
 runner saves with the model and restores on ``--resume``; the robustness
 plugin's report section renders it.
@@ -39,7 +44,7 @@ if TYPE_CHECKING:
     # The config models are not in the public API: annotations only.
     from harness.config.settings import ModelConfig
 
-__all__ = ["AdversarialAugment", "augment_options", "train_hook", "KEY"]
+__all__ = ["AdversarialAugment", "augment_options", "training_recipe", "train_hook", "KEY"]
 
 KEY = "adversarial_augment"
 SHOWN_EXAMPLES = 10
@@ -50,12 +55,15 @@ class AdversarialAugment(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    recipe: str = Field("deepwordbug", description="TextAttack recipe used to make the training examples")
+    recipe: str = Field(
+        "auto", description="TextAttack recipe used to make the training examples; auto: by the training texts' language"
+    )
     examples: int = Field(100, ge=1, le=1_000_000, description="training examples attacked (class-stratified)")
     query_budget: int | None = Field(None, ge=1, description="model queries allowed per attacked example")
     eval_examples: int | None = Field(
         None, ge=1, le=1_000_000, description="evaluation examples attacked before and after (default: examples)"
     )
+    allow_language_mismatch: bool = Field(False, description="run a named recipe on training texts outside its languages")
 
 
 def augment_options(spec: "ModelConfig") -> AdversarialAugment | None:
@@ -83,8 +91,10 @@ def augment_options(spec: "ModelConfig") -> AdversarialAugment | None:
         field = ".".join(str(part) for part in first["loc"])
         message = "unknown option" if first["type"] == "extra_forbidden" else first["msg"]
         raise ConfigError(f"{where}.{field}: {message}") from None
-    from harness_robustness.recipes import known_recipes, missing_resources
+    from harness_robustness.recipes import AUTO, known_recipes, missing_resources
 
+    if options.recipe == AUTO:
+        return options
     if options.recipe not in known_recipes():
         import difflib
 
@@ -125,13 +135,40 @@ def _summary(outcome: Any) -> dict[str, Any]:
     return {k: v for k, v in outcome.to_dict().items() if k not in ("successes", "components")}
 
 
-def _attack(handle: "ModelHandle", split: "Split", label_names: tuple[str, ...], options: AdversarialAugment, examples: int, seed: int) -> Any:
+def training_recipe(options: AdversarialAugment, texts: Any) -> Any:
+    """The recipe adversarial training runs on these training ``texts`` (``recipes.RecipeChoice``), as the checks choose.
+
+    ``auto``: by the texts' dominant language. A named recipe whose languages
+    do not cover the texts (an English character recipe on Chinese notes) is
+    a :class:`ConfigError` unless ``allow_language_mismatch``.
+    """
+    # Not in the public API (yet): the runner measures the evaluation texts only; training texts are measured here.
+    from harness.text.language import detect_languages
+    from harness_robustness.checks import MISMATCH_SHARE
+    from harness_robustness.recipes import choose_recipe, describe_languages, recipe_languages
+
+    profile = detect_languages(list(texts))
+    choice = choose_recipe(options.recipe, profile, texts="training texts")
+    languages = recipe_languages(choice.recipe)
+    if (not options.allow_language_mismatch and languages and profile.n
+            and profile.outside_share(languages) > MISMATCH_SHARE):
+        raise ConfigError(
+            f"model.fine_tune.{KEY}.recipe: {choice.recipe} is built for {', '.join(languages)} text but the training "
+            f"texts are {describe_languages(profile)}; use recipe: auto (or one for their language), or set "
+            f"allow_language_mismatch: true to run it anyway"
+        )
+    return choice
+
+
+def _attack(handle: "ModelHandle", split: "Split", label_names: tuple[str, ...], options: AdversarialAugment, examples: int,
+            seed: int, choice: Any) -> Any:
     from harness import Predictor
     from harness_robustness.attack import run_attack
 
     return run_attack(
         split.texts, split.labels, label_names, Predictor(handle),
-        recipe=options.recipe, examples=examples, query_budget=options.query_budget, seed=seed,
+        recipe=choice.recipe, examples=examples, query_budget=options.query_budget, seed=seed,
+        changed_unit=choice.changed_unit,
     )
 
 
@@ -151,16 +188,18 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     quiet = bool(getattr(progress, "quiet", False))
     train = data.splits["train"]
     evaluation = data.eval
+    choice = training_recipe(options, train.texts)
+    recipe = choice.recipe
     seed_train = int(ctx.rng("robustness:adversarial_augment:train").integers(0, 2**31 - 1))
     # The robustness checks seed their attack the same way: with equal examples their sample is this one.
-    seed_eval = int(ctx.rng(f"robustness:{options.recipe}").integers(0, 2**31 - 1))
+    seed_eval = int(ctx.rng(f"robustness:{recipe}").integers(0, 2**31 - 1))
     eval_examples = options.eval_examples or options.examples
 
     initial = copy.deepcopy(model.model.state_dict())
     first = fine_tune(model, data, settings, seed=ctx.seed, progress=not quiet)
     first_state = copy.deepcopy(model.model.state_dict())
-    progress(f"adversarial training: attacking {min(options.examples, len(train))} training examples with {options.recipe}")
-    made = _attack(model, train, data.label_names, options, options.examples, seed_train)
+    progress(f"adversarial training: attacking {min(options.examples, len(train))} training examples with {recipe} ({choice.reason})")
+    made = _attack(model, train, data.label_names, options, options.examples, seed_train, choice)
     successes = list(made.successes)
     augmented = _augmented(train, successes, data.label_names)
     bundle = dataclasses.replace(data, splits={**data.splits, "train": augmented})
@@ -172,15 +211,17 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     progress(f"adversarial training: attacking the same {min(eval_examples, len(evaluation))} {evaluation.name} examples before and after")
     model.model.load_state_dict(first_state)
     model.model.eval()
-    before = _attack(model, evaluation, data.label_names, options, eval_examples, seed_eval)
+    before = _attack(model, evaluation, data.label_names, options, eval_examples, seed_eval, choice)
     model.model.load_state_dict(final_state)
     model.model.eval()
-    after = _attack(model, evaluation, data.label_names, options, eval_examples, seed_eval)
+    after = _attack(model, evaluation, data.label_names, options, eval_examples, seed_eval, choice)
     model.refresh_digest()
 
     added = hashlib.sha256(json.dumps([[s["perturbed"], s["original_label"]] for s in successes], ensure_ascii=False).encode("utf-8"))
     record = {
-        "recipe": options.recipe,
+        "recipe": recipe,
+        "recipe_choice": choice.to_dict(),
+        "changed_unit": choice.changed_unit,
         "query_budget": options.query_budget,
         "train_attack": _summary(made),
         "added": len(successes),
@@ -196,12 +237,12 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
             "after": _summary(after),
         },
         "added_examples": [
-            redact_example(ctx, {k: s[k] for k in ("original", "perturbed", "changed", "original_label")})
+            redact_example(ctx, {k: s[k] for k in ("original", "perturbed", "changed", "original_label")}, choice.changed_unit)
             for s in successes[:SHOWN_EXAMPLES]
         ],
     }
     return TrainingReport(
-        method=f"adversarial augmentation ({options.recipe}), then {second.method}",
+        method=f"adversarial augmentation ({recipe}), then {second.method}",
         settings=second.settings,
         epochs_run=second.epochs_run,
         best_epoch=second.best_epoch,

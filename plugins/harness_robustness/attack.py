@@ -6,6 +6,13 @@ chunk's results do not depend on which chunks ran before it. With
 ``checkpoint_dir`` every finished chunk is written there as JSON (atomically) and
 a re-run loads finished chunks and attacks only the missing ones: resumed and
 uninterrupted runs give identical per-example results.
+
+What changed in a successful attack is recorded as ``changed``: ``[word index,
+old word, new word]`` triples from TextAttack's word diff (``changed_unit:
+"word"``), or, for Chinese text (``changed_unit: "character"``), ``[character
+offset, old, new]`` from a character-level diff (``chinese.character_changes``):
+TextAttack's words of a Chinese text are jieba's, and re-segmenting a perturbed
+text shifts them, so a word diff would name words that did not change.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from harness import wilson_interval
+from harness_robustness.chinese import character_changes
 from harness_robustness.offline import import_textattack
 from harness_robustness.recipes import build_attack, describe
 from harness_robustness.speedups import fast_text_ops, quiet_attacker
@@ -26,7 +34,7 @@ from harness_robustness.wrapper import make_wrapper
 
 __all__ = [
     "AttackOutcome", "CHUNK_SIZE", "attack_pairs", "stratified_sample", "run_attack", "summarise", "chunk_seed",
-    "chunk_key", "attack_identity",
+    "chunk_key", "attack_identity", "words_touched",
 ]
 
 CHUNK_SIZE = 10
@@ -50,6 +58,8 @@ class AttackOutcome:
     avg_words_perturbed: float | None
     avg_queries: float | None
     successes: list = field(default_factory=list)
+    #: What ``changed`` records index: ``"word"`` (word index) or ``"character"`` (character offset, Chinese text).
+    changed_unit: str = "word"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,7 +111,39 @@ def _label(label_names: Sequence[str], value: Any) -> Any:
         return value
 
 
-def _record(index: int, result: Any, label_names: Sequence[str]) -> dict[str, Any]:
+def _word_spans(text: Any) -> list[tuple[int, int]] | None:
+    """``(start, end)`` of each of ``text.words`` in ``text.text``, found in order; ``None`` when a word is not there verbatim."""
+    content, position, spans = text.text, 0, []
+    for word in text.words:
+        found = content.find(word, position)
+        if found < 0:
+            return None
+        spans.append((found, found + len(word)))
+        position = found + len(word)
+    return spans
+
+
+def words_touched(original: Any, changes: Sequence[Sequence[Any]]) -> int | None:
+    """How many of ``original.words`` the character ``changes`` (``[offset, old, new]``) touch; ``None`` if unknown.
+
+    A replaced span touches every word it overlaps; an insertion (``old == ""``)
+    the word it lands in or next to.
+    """
+    spans = _word_spans(original)
+    if spans is None:
+        return None
+    touched: set[int] = set()
+    for offset, old, _new in changes:
+        start, end = int(offset), int(offset) + len(old)
+        for i, (a, b) in enumerate(spans):
+            if (start < b and a < end) if end > start else (a <= start <= b):
+                touched.add(i)
+                if end == start:
+                    break
+    return len(touched)
+
+
+def _record(index: int, result: Any, label_names: Sequence[str], changed_unit: str = "word") -> dict[str, Any]:
     kind = type(result).__name__
     status = {"SuccessfulAttackResult": "succeeded", "SkippedAttackResult": "skipped"}.get(kind, "failed")
     original = result.original_result.attacked_text
@@ -115,7 +157,14 @@ def _record(index: int, result: Any, label_names: Sequence[str]) -> dict[str, An
         "perturbed_label": _label(label_names, result.perturbed_result.output),
         "num_queries": int(result.perturbed_result.num_queries),
     }
-    if status == "succeeded":
+    if status == "succeeded" and changed_unit == "character":
+        changes = character_changes(original.text, perturbed.text)
+        touched = words_touched(original, changes)
+        if touched is None:  # a word not found verbatim: TextAttack's own word diff
+            touched = len(original.all_words_diff(perturbed))
+        record["changed"] = changes
+        record["words_perturbed"] = touched / max(1, len(original.words))
+    elif status == "succeeded":
         changed = sorted(original.all_words_diff(perturbed))
         old_words, new_words = original.words, perturbed.words
         record["changed"] = [
@@ -147,7 +196,9 @@ def _interval(successes: int, trials: int) -> tuple | None:
     return None if interval is None else (interval.low, interval.high)
 
 
-def summarise(recipe: str, components: dict, query_budget: int | None, records: list[dict]) -> AttackOutcome:
+def summarise(
+    recipe: str, components: dict, query_budget: int | None, records: list[dict], changed_unit: str = "word"
+) -> AttackOutcome:
     """Metrics of per-example records (as written by the chunks)."""
     n = len(records)
     succeeded = sum(r["status"] == "succeeded" for r in records)
@@ -180,6 +231,7 @@ def summarise(recipe: str, components: dict, query_budget: int | None, records: 
         avg_words_perturbed=float(np.mean(shares)) if shares else (0.0 if attacked else None),
         avg_queries=float(np.mean(queries)) if queries else None,
         successes=successes,
+        changed_unit=changed_unit,
     )
 
 
@@ -240,13 +292,18 @@ def run_attack(
     seed: int = 0,
     checkpoint_dir: str | os.PathLike | None = None,
     checkpoint_fields: Mapping[str, Any] | None = None,
+    changed_unit: str = "word",
 ) -> AttackOutcome:
     """Attack a class-stratified sample of ``examples`` texts with ``recipe`` through ``predictor``.
 
     With ``checkpoint_dir``, finished chunks are saved and reused under
     :func:`chunk_key` (the model's identity, the attack, ``checkpoint_fields``
     such as the data fingerprint and check options, the library versions).
+    ``changed_unit``: ``"character"`` records Chinese edits by character offset
+    (see the module docstring); ``"word"`` (the default) by word index.
     """
+    if changed_unit not in ("word", "character"):
+        raise ValueError(f"changed_unit must be 'word' or 'character', got {changed_unit!r}")
     labels = [int(x) for x in labels]
     sample = stratified_sample(labels, examples, seed)
     attack = build_attack(recipe, make_wrapper(predictor))
@@ -254,6 +311,8 @@ def run_attack(
     identity = None
     if checkpoint_dir is not None:
         fields = {"examples": int(examples), **(checkpoint_fields or {})}
+        if changed_unit != "word":  # word records keep the keys they had before character records existed
+            fields["changed_unit"] = changed_unit
         identity = attack_identity(predictor, recipe, components, query_budget, seed, label_names, fields)
     directory = Path(checkpoint_dir) if identity is not None else None
     if directory is not None:
@@ -272,8 +331,8 @@ def run_attack(
                 except (OSError, json.JSONDecodeError):
                     pass  # unreadable checkpoint: attack the chunk again
         results = attack_pairs(attack, pairs, chunk_seed(seed, chunk), query_budget)
-        chunk_records = [_record(i, r, label_names) for i, r in zip(indices, results)]
+        chunk_records = [_record(i, r, label_names, changed_unit) for i, r in zip(indices, results)]
         if path is not None:
             _write_atomic(path, chunk_records)
         records.extend(chunk_records)
-    return summarise(recipe, components, query_budget, records)
+    return summarise(recipe, components, query_budget, records, changed_unit)

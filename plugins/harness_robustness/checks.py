@@ -6,6 +6,15 @@ Predictor and keeps it in ``ctx.extra``; each check reports its numbers and the
 successful examples with personal data masked (``redaction.py``). TextAttack
 and NumPy are imported only when a check runs, so registering these checks
 keeps ``harness --help`` light.
+
+The recipe: ``recipe: auto`` (the default) picks one by the evaluation texts'
+language as the runner measured it (``ctx.languages``): ``chinese`` for Chinese
+texts, ``deepwordbug`` otherwise (``recipes.choose_recipe``); the choice and why
+are in the evidence (``recipe_choice``). A named recipe declares the languages
+it is valid for (:meth:`_AttackCheck.supported_languages`), so an English
+character recipe on Chinese texts is ``not_applicable`` (the runner's reason
+names the languages) unless ``allow_language_mismatch: true``, which runs it
+and says so among the limitations.
 """
 
 from __future__ import annotations
@@ -22,7 +31,10 @@ from harness_robustness.redaction import redact_example
 if TYPE_CHECKING:
     from harness import RunContext
 
-__all__ = ["ROBUSTNESS_CLAUSES", "AttackOptions", "attack_outcome", "AttackSuccessRate", "AccuracyUnderAttack", "CHECKS"]
+__all__ = [
+    "ROBUSTNESS_CLAUSES", "AttackOptions", "attack_outcome", "recipe_choice", "language_limitation", "AttackSuccessRate",
+    "AccuracyUnderAttack", "CHECKS",
+]
 
 ROBUSTNESS_CLAUSES = (
     "EU AI Act Art. 15(1)",
@@ -33,10 +45,29 @@ ROBUSTNESS_CLAUSES = (
 )
 
 
+#: A named recipe is out of its languages when more than this share of the texts with a detected language is
+#: outside them: the runner's rule for not_applicable (``harness.text.language.OUTSIDE_SHARE_LIMIT``).
+MISMATCH_SHARE = 0.5
+
+
 class AttackOptions(CheckOptions):
-    recipe: str = Field("deepwordbug", description="TextAttack recipe (offline: deepwordbug, pruthi, char-swap, qwerty, char-insert-delete)")
+    recipe: str = Field(
+        "auto",
+        description="TextAttack recipe (offline: deepwordbug, pruthi, char-swap, qwerty, char-insert-delete; chinese for "
+        "Chinese text), or auto: chosen by the evaluation texts' language (chinese for Chinese, deepwordbug otherwise)",
+    )
     examples: int = Field(100, ge=1, le=100_000, description="class-stratified sample of the evaluation split")
     query_budget: int | None = Field(None, ge=1, description="model queries allowed per example")
+    allow_language_mismatch: bool = Field(
+        False, description="run a named recipe on texts outside its languages (e.g. deepwordbug on Chinese), with a limitation",
+    )
+
+
+def recipe_choice(ctx: "RunContext", options: AttackOptions) -> Any:
+    """The recipe these options run on this run's evaluation texts (``recipes.RecipeChoice``)."""
+    from harness_robustness.recipes import choose_recipe
+
+    return choose_recipe(options.recipe, ctx.languages)
 
 
 def attack_outcome(ctx: "RunContext", options: AttackOptions) -> Any:
@@ -46,17 +77,39 @@ def attack_outcome(ctx: "RunContext", options: AttackOptions) -> Any:
     data = ctx.require_data()
     split = data.eval
     predictor = ctx.require_predictor()
-    # What decides the attack besides the model (run_attack adds the model's identity and the library versions).
-    fields = {"options": options.model_dump(mode="json"), "split": split.name, "data": split.fingerprint, "run_seed": ctx.seed}
+    choice = recipe_choice(ctx, options)
+    # What decides the attack besides the model (run_attack adds the model's identity and the library versions):
+    # the recipe as chosen ("auto" resolved), so an attack of English texts is never read back for Chinese ones.
+    fields = {
+        "options": options.model_dump(mode="json"), "recipe": choice.recipe, "split": split.name,
+        "data": split.fingerprint, "run_seed": ctx.seed,
+    }
     key = ("harness_robustness.attack", predictor.handle.weights_sha256, json.dumps(fields, sort_keys=True))
     if key not in ctx.extra:
         ctx.extra[key] = run_attack(
             split.texts, split.labels, data.label_names, predictor,
-            recipe=options.recipe, examples=options.examples, query_budget=options.query_budget,
-            seed=int(ctx.rng(f"robustness:{options.recipe}").integers(0, 2**31 - 1)),
-            checkpoint_dir=ctx.checkpoint_dir("robustness", options.recipe), checkpoint_fields=fields,
+            recipe=choice.recipe, examples=options.examples, query_budget=options.query_budget,
+            seed=int(ctx.rng(f"robustness:{choice.recipe}").integers(0, 2**31 - 1)),
+            checkpoint_dir=ctx.checkpoint_dir("robustness", choice.recipe), checkpoint_fields=fields,
+            changed_unit=choice.changed_unit,
         )
     return ctx.extra[key]
+
+
+def language_limitation(ctx: "RunContext", recipe: str) -> str | None:
+    """The limitation line of a recipe run on texts outside its languages (``allow_language_mismatch``), else ``None``."""
+    from harness_robustness.recipes import describe_languages, recipe_languages
+
+    languages = recipe_languages(recipe)
+    profile = ctx.languages
+    if not languages or profile is None or not profile.n or profile.outside_share(languages) <= MISMATCH_SHARE:
+        return None
+    return (
+        f"the {recipe} recipe is built for {', '.join(languages)} text but the evaluation texts are "
+        f"{describe_languages(profile)}; it ran only because allow_language_mismatch is set, so its edits may not be "
+        f"realistic for these texts (an English character recipe puts Latin letters into Chinese words) and its "
+        f"numbers may not show how robust the model is"
+    )
 
 
 def _interval(bounds: Any) -> Interval | None:
@@ -70,8 +123,19 @@ def _finite(value: Any) -> float | None:
 class _AttackCheck(Check):
     Options = AttackOptions
     regulations = ROBUSTNESS_CLAUSES
+    #: With ``recipe: auto``; a named recipe has its own (:meth:`supported_languages`).
+    languages = ("en", "zh")
+
+    def supported_languages(self, options: AttackOptions) -> tuple[str, ...] | None:  # type: ignore[override]
+        """The chosen recipe's languages (``auto``: every language it picks a recipe for); any with the override."""
+        if options.allow_language_mismatch:
+            return None
+        from harness_robustness.recipes import recipe_languages
+
+        return recipe_languages(options.recipe)  # None for an unknown recipe: run() ends as error naming it
 
     def run(self, ctx: "RunContext", options: AttackOptions) -> CheckResult:  # type: ignore[override]
+        choice = recipe_choice(ctx, options)
         outcome = attack_outcome(ctx, options)
         metrics = [
             Metric("attack_success_rate", _finite(outcome.attack_success_rate), _interval(outcome.attack_success_rate_interval)),
@@ -83,12 +147,16 @@ class _AttackCheck(Check):
         metrics.sort(key=lambda m: m.name != self.primary_metric)  # the gated metric first
         rate = outcome.attack_success_rate
         message = (
-            f"{options.recipe}: {outcome.succeeded} of {outcome.succeeded + outcome.failed} attacked examples flipped"
+            f"{outcome.recipe}: {outcome.succeeded} of {outcome.succeeded + outcome.failed} attacked examples flipped"
             + (f" (success rate {rate:.3f})" if rate is not None else "")
             + f"; {outcome.skipped} already misclassified were skipped"
         )
         evidence = outcome.to_dict()
-        evidence["successes"] = [redact_example(ctx, s) for s in evidence["successes"]]
+        evidence["successes"] = [redact_example(ctx, s, outcome.changed_unit) for s in evidence["successes"]]
+        evidence["recipe_choice"] = choice.to_dict()
+        limitation = language_limitation(ctx, outcome.recipe) if options.allow_language_mismatch else None
+        if limitation is not None:
+            evidence["limitations"] = [limitation]
         return self.result(metrics=metrics, evidence=evidence, message=message)
 
 

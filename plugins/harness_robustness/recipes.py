@@ -6,6 +6,16 @@ which :func:`import_textattack` provides), ``input-reduction`` and three
 character-level attacks composed from TextAttack's own components:
 ``char-swap``, ``qwerty`` and ``char-insert-delete``.
 
+One offline recipe is for Chinese text: ``chinese`` (homophone and
+similar-glyph character swaps inside jieba words, ``chinese.py``).
+
+Every recipe declares the languages its edits are valid for (``languages``:
+the English character and word recipes ``("en",)``, ``chinese`` ``("zh",)``).
+``recipe: auto`` (the checks' default) picks one by the texts' measured
+language (:func:`choose_recipe`): Chinese texts get ``chinese``, anything else
+:data:`DEFAULT_RECIPE` (``deepwordbug``, the recipe of English runs before
+``auto`` existed, so their results are unchanged).
+
 Every other TextAttack recipe is accepted by name. Before building it, the
 resources it needs are probed (TextAttack cache folder, NLTK data, Hugging Face
 cache, TensorFlow Hub); if one is missing :class:`ResourceMissing` is raised at
@@ -27,9 +37,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from harness_robustness.chinese import RECIPE_DESCRIPTION as CHINESE_DESCRIPTION
+from harness_robustness.chinese import RECIPE_NAME as CHINESE
+from harness_robustness.chinese import build_chinese_attack
 from harness_robustness.offline import import_textattack
 
-__all__ = ["RECIPES", "ResourceMissing", "build_attack", "describe", "known_recipes", "OFFLINE_RECIPES"]
+__all__ = [
+    "RECIPES", "ResourceMissing", "build_attack", "describe", "known_recipes", "OFFLINE_RECIPES", "AUTO", "DEFAULT_RECIPE",
+    "AUTO_RECIPES", "RecipeChoice", "choose_recipe", "recipe_languages", "unsegmented", "describe_languages",
+]
 
 
 class ResourceMissing(ValueError):
@@ -151,6 +167,8 @@ class Recipe:
     build: Callable[[Any], Any]
     resources: tuple[Resource, ...] = ()
     unsupported: str | None = None  # why it cannot run through the harness at all
+    #: The languages (ISO 639-1) whose texts the recipe's edits are valid for.
+    languages: tuple[str, ...] = ("en",)
 
     @property
     def offline(self) -> bool:
@@ -171,6 +189,7 @@ _RECIPE_LIST = [
     Recipe("char-insert-delete", "Random character insertion or deletion, greedy word importance by deletion, <= 20% of words",
            _char_recipe(lambda t: t.CompositeTransformation(
                [t.WordSwapRandomCharacterInsertion(), t.WordSwapRandomCharacterDeletion()]), 0.2)),
+    Recipe(CHINESE, CHINESE_DESCRIPTION, build_chinese_attack, languages=("zh",)),
     Recipe("input-reduction", "Input reduction (Feng et al. 2018): delete words while the prediction holds",
            _stock("InputReductionFeng2018")),
     Recipe("textfooler", "TextFooler (Jin et al. 2019): counter-fitted synonym swaps", _stock("TextFoolerJin2019"),
@@ -205,6 +224,7 @@ RECIPES: dict[str, dict[str, Any]] = {
         "description": r.description,
         "offline": r.offline,
         "resources": [res.description for res in r.resources],
+        "languages": list(r.languages),
         **({"unsupported": r.unsupported} if r.unsupported else {}),
     }
     for r in _RECIPE_LIST
@@ -215,6 +235,79 @@ OFFLINE_RECIPES = tuple(r.name for r in _RECIPE_LIST if r.offline)
 
 def known_recipes() -> list[str]:
     return [r.name for r in _RECIPE_LIST]
+
+
+# ---------------------------------------------------------------- choosing a recipe by language
+
+#: The recipe option that picks a recipe by the texts' language (the checks' default).
+AUTO = "auto"
+#: What ``auto`` picks for English text (and for text whose language is neither known nor measured).
+DEFAULT_RECIPE = "deepwordbug"
+#: What ``auto`` picks per dominant language; any other language gets :data:`DEFAULT_RECIPE`.
+AUTO_RECIPES: dict[str, str] = {"en": DEFAULT_RECIPE, "zh": CHINESE}
+#: Languages written without spaces between words: attack edits are recorded by character there.
+UNSEGMENTED = frozenset({"zh"})
+
+
+def recipe_languages(name: str) -> tuple[str, ...] | None:
+    """The languages recipe ``name`` is valid for; ``auto``: every language it can pick; ``None`` for an unknown name."""
+    key = str(name).strip().lower()
+    if key == AUTO:
+        return tuple(sorted(AUTO_RECIPES))
+    recipe = _BY_NAME.get(key)
+    return recipe.languages if recipe is not None else None
+
+
+def describe_languages(profile: Any, limit: int = 3) -> str:
+    """``"zh 100%"``, ``"en 99%, da 1%"``: a measured language profile in a few words (as the runner's progress line)."""
+    counts = dict(getattr(profile, "counts", None) or {})
+    n = int(getattr(profile, "n", 0) or 0)
+    if not n:
+        return "no texts"
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return ", ".join(f"{code} {round(100 * count / n)}%" for code, count in ordered)
+
+
+def unsegmented(profile: Any) -> bool:
+    """The texts are mostly in a language written without spaces (Chinese): record edits by character."""
+    return bool(profile is not None and getattr(profile, "n", 0) and getattr(profile, "dominant", None) in UNSEGMENTED)
+
+
+@dataclass(frozen=True)
+class RecipeChoice:
+    """The recipe an attack runs, what the config asked for, and why that recipe."""
+
+    recipe: str
+    requested: str
+    reason: str
+    #: ``"character"`` (Chinese text: ``changed`` records are ``[offset, old, new]``) or ``"word"`` (``[word index, old, new]``).
+    changed_unit: str = "word"
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return recipe_languages(self.recipe) or ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requested": self.requested, "recipe": self.recipe, "reason": self.reason}
+
+
+def choose_recipe(requested: str, profile: Any, texts: str = "evaluation texts") -> RecipeChoice:
+    """The recipe to run for option ``requested`` on texts measured as ``profile`` (a ``LanguageProfile`` or ``None``).
+
+    ``auto`` picks by the dominant detected language (:data:`AUTO_RECIPES`):
+    ``"auto: the evaluation texts are zh 100%"`` -> ``chinese``; English or
+    anything else -> :data:`DEFAULT_RECIPE`. A named recipe is kept as named.
+    ``texts`` names the texts in the reason (``"training texts"`` for adversarial
+    training). Edits are recorded by character when the texts are Chinese,
+    whichever recipe runs.
+    """
+    unit = "character" if unsegmented(profile) else "word"
+    if str(requested).strip().lower() != AUTO:  # kept as spelled (build_attack accepts any case), as before auto existed
+        return RecipeChoice(str(requested), str(requested), "named in the config", unit)
+    if profile is None or not getattr(profile, "n", 0):
+        return RecipeChoice(DEFAULT_RECIPE, AUTO, f"auto: the {texts}' languages were not measured", unit)
+    recipe = AUTO_RECIPES.get(profile.dominant, DEFAULT_RECIPE)
+    return RecipeChoice(recipe, AUTO, f"auto: the {texts} are {describe_languages(profile)}", unit)
 
 
 def missing_resources(name: str) -> list[str]:

@@ -19,16 +19,32 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def segments(example: dict, changed_unit: str | None) -> list[tuple[str, bool]]:
+    """The perturbed text split into ``(text, is_changed)`` segments for marking.
+
+    By characters for Chinese text (``changed_unit == "character"``): the
+    word-level marking splits on whitespace and would mark a whole unsegmented
+    sentence. By whitespace-separated words otherwise (as before).
+    """
+    if changed_unit == "character":
+        from harness_robustness.chinese import character_segments
+
+        return character_segments(example["original"], example["perturbed"])
+    from harness.text.diff import marked_segments
+
+    return marked_segments(example["original"], example["perturbed"])
+
+
 def adversarial_section(result: "AuditResult", check: Any) -> "ReportSection | None":
     """Adversarial training's before/after comparison and the examples it added, when the run did it."""
     from harness import ReportSection
-    from harness.text.diff import marked_segments
     from harness_robustness.adversarial import KEY
 
     record = (result.provenance.get("fine_tuning") or {}).get(KEY)
     if not record:
         return None
-    added = [{**s, "segments": marked_segments(s["original"], s["perturbed"])} for s in record.get("added_examples", [])]
+    unit = record.get("changed_unit")
+    added = [{**s, "segments": segments(s, unit)} for s in record.get("added_examples", [])]
     return ReportSection(
         title="Adversarial training: robustness before and after", template="harness_robustness/adversarial.html",
         context={"record": record, "added": added}, search_path=str(TEMPLATES), order=50,
@@ -40,7 +56,6 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     """The attack's budget and components, its successful examples with the changed words marked, and
     the before/after comparison of adversarial training when the run did it."""
     from harness import ReportSection
-    from harness.text.diff import marked_segments
 
     check = result.check(AttackSuccessRate.id) or result.check(AccuracyUnderAttack.id)
     sections = []
@@ -49,7 +64,8 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
         sections.append(adversarial)
     if check is not None and "successes" in check.evidence:
         evidence = check.evidence
-        examples = [{**s, "segments": marked_segments(s["original"], s["perturbed"])} for s in evidence.get("successes", [])[:20]]
+        unit = evidence.get("changed_unit")
+        examples = [{**s, "segments": segments(s, unit)} for s in evidence.get("successes", [])[:20]]
         sections.append(ReportSection(
             title="Attack and examples", template="harness_robustness/attack.html",
             context={"evidence": evidence, "examples": examples, "shown": len(examples)},
