@@ -20,7 +20,6 @@ from harness_fairness.metrics import (
     DISPARITY_INTERVAL_METHODS,
     DISPARITY_NAMES,
     METRIC_NAMES,
-    Disparities,
     attribute_sets,
     disparities,
     group_metric_tables,

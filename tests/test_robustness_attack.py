@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import time
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from harness.ml.models import ModelHandle  # noqa: E402
-from harness.ml.tiny_bert import build_tiny_bert
 from harness.ml.predict import Predictor  # noqa: E402
 from harness.stats.intervals import wilson_interval  # noqa: E402
-from harness.ml.builtin_data import LABELS, SyntheticSpec, generate_clinical_triage  # noqa: E402
+from harness.ml.builtin_data import LABELS  # noqa: E402
 from harness_robustness import attack as attack_module  # noqa: E402
 from harness_robustness.attack import run_attack, stratified_sample, summarise  # noqa: E402
-from harness_robustness.recipes import OFFLINE_RECIPES, RECIPES, ResourceMissing, build_attack, describe  # noqa: E402
+from harness_robustness.recipes import OFFLINE_RECIPES, RECIPES, ResourceMissing, build_attack  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,7 @@ def _run(tmp_path: Path, **extra: str) -> dict:
     env.pop("TOKENIZERS_PARALLELISM", None)
     done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-4000:]
-    line = next(l for l in done.stdout.splitlines() if l.startswith("RESULT "))
+    line = next(row for row in done.stdout.splitlines() if row.startswith("RESULT "))
     return json.loads(line[len("RESULT "):])
 
 

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from harness.ml.models import ModelHandle  # noqa: E402
-from harness.ml.tiny_bert import build_tiny_bert
 from harness.ml.predict import Predictor  # noqa: E402
-from harness.ml.builtin_data import LABELS, SyntheticSpec, generate_clinical_triage  # noqa: E402
 from harness_robustness.offline import import_textattack  # noqa: E402
 from harness_robustness.wrapper import make_wrapper, predictor_wrapper_class  # noqa: E402
 
