@@ -26,7 +26,23 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).parent / "templates"
 KEY = "dp"
 WHERE = "model.fine_tune.dp"
-NO_GUARANTEE = "no formal guarantee: the model was not trained with differential privacy"
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+NO_GUARANTEE = N_("no formal guarantee: the model was not trained with differential privacy")
+#: The check's message when the model was trained with DP (numbers passed formatted), by (delta auto, frozen layers).
+SPENT = {
+    (False, False): N_("({epsilon}, {delta})-DP by the {accountant} accountant: noise multiplier {noise}, sample rate {rate}, "
+                       "{steps} steps, clipping norm {norm}"),
+    (True, False): N_("({epsilon}, {delta})-DP by the {accountant} accountant: noise multiplier {noise}, sample rate {rate}, "
+                      "{steps} steps, clipping norm {norm}; delta auto = 1/(10 n) for n = {n} training examples (well below 1/n)"),
+    (False, True): N_("({epsilon}, {delta})-DP by the {accountant} accountant: noise multiplier {noise}, sample rate {rate}, "
+                      "{steps} steps, clipping norm {norm}; frozen: {frozen}"),
+    (True, True): N_("({epsilon}, {delta})-DP by the {accountant} accountant: noise multiplier {noise}, sample rate {rate}, "
+                     "{steps} steps, clipping norm {norm}; delta auto = 1/(10 n) for n = {n} training examples (well below 1/n); "
+                     "frozen: {frozen}"),
+}
 
 
 class DPOptions(BaseModel):
@@ -190,7 +206,7 @@ class DPEpsilon(Check):
             metrics = [Metric(name, None) for name in ("epsilon", "delta", "noise_multiplier", "sample_rate", "steps")]
             trained = ctx.training is not None
             evidence = {"dp": None, "fine_tuned": trained, "reason": NO_GUARANTEE}
-            return self.result(metrics=metrics, evidence=evidence, message=NO_GUARANTEE, status="warn")
+            return self.result(metrics=metrics, evidence=evidence, message=NO_GUARANTEE, message_id=NO_GUARANTEE, status="warn")
         bracket = info.get("epsilon_bracket")
         interval = None
         if bracket:
@@ -202,15 +218,17 @@ class DPEpsilon(Check):
             Metric("sample_rate", float(info["sample_rate"]), description="Poisson sampling rate per step"),
             Metric("steps", float(info["steps"]), description="optimizer steps accounted for"),
         ]
-        message = (
-            f"({info['epsilon']:.4g}, {info['delta']:.3g})-DP by the {info['accountant']} accountant: noise multiplier "
-            f"{info['noise_multiplier']:.3g}, sample rate {info['sample_rate']:.3g}, {info['steps']} steps, clipping norm {info['max_grad_norm']:g}"
-        )
-        if str(info.get("delta_source", "")).startswith("auto"):
-            message += f"; delta auto = 1/(10 n) for n = {info.get('train_examples')} training examples (well below 1/n)"
-        if info.get("frozen"):
-            message += f"; frozen: {', '.join(info['frozen'])}"
-        return self.result(metrics=metrics, evidence={"dp": dict(info), "fine_tuned": True}, message=message)
+        auto, frozen = str(info.get("delta_source", "")).startswith("auto"), bool(info.get("frozen"))
+        args = {"epsilon": f"{info['epsilon']:.4g}", "delta": f"{info['delta']:.3g}", "accountant": str(info["accountant"]),
+                "noise": f"{info['noise_multiplier']:.3g}", "rate": f"{info['sample_rate']:.3g}", "steps": str(info["steps"]),
+                "norm": f"{info['max_grad_norm']:g}"}
+        if auto:
+            args["n"] = str(info.get("train_examples"))
+        if frozen:
+            args["frozen"] = ", ".join(info["frozen"])
+        template = SPENT[auto, frozen]
+        return self.result(metrics=metrics, evidence={"dp": dict(info), "fine_tuned": True},
+                           message=template.format(**args), message_id=template, message_args=args)
 
 
 CHECKS: tuple = (DPEpsilon,)
