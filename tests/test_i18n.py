@@ -63,10 +63,11 @@ checks:
   fairness.worst_group_accuracy_gap: {max: 0.1}
   fairness.counterfactual: {max: 0.05}
   privacy.pii: {gate: false}
+  robustness.attack_success_rate: {examples: 6, gate: false}
 """
 
 #: The built-in plugins whose check messages carry a message_id (their zh report shows no message in English).
-TRANSLATED_PLUGINS = ("accuracy.", "fairness.", "privacy.")
+TRANSLATED_PLUGINS = ("accuracy.", "fairness.", "privacy.", "robustness.")
 
 
 # ---------------------------------------------------------------- (a) the catalog
@@ -305,12 +306,12 @@ def test_untranslated_plugin_text_is_marked_english_not_hidden(zh_run: ZhRun) ->
 
 
 def test_builtin_check_messages_are_translated_not_english(zh_run: ZhRun) -> None:
-    """The accuracy, fairness and PII checks give their messages a message_id: none is shown lang="en"."""
+    """The accuracy, fairness, PII and robustness checks give their messages a message_id: none is shown lang="en"."""
     from harness.outputs.localize import gate_prefix
 
     english = [re.sub(r"\s+", " ", e["text"]).strip() for e in _read(zh_run.report).english]
     checks = [c for c in zh_run.result.checks if c.id.startswith(TRANSLATED_PLUGINS)]
-    assert {c.id for c in checks} >= {"accuracy.accuracy", "fairness.group_metrics", "privacy.pii"}
+    assert {c.id for c in checks} >= {"accuracy.accuracy", "fairness.group_metrics", "privacy.pii", "robustness.attack_success_rate"}
     left = []
     for check in checks:
         own = gate_prefix(check)[1]

@@ -63,6 +63,16 @@ class AttackOptions(CheckOptions):
     )
 
 
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+#: The checks' messages as catalog msgids (the recipe is data; numbers are passed formatted).
+FLIPPED = N_("{recipe}: {succeeded} of {attacked} attacked examples flipped; {skipped} already misclassified were skipped")
+FLIPPED_RATE = N_("{recipe}: {succeeded} of {attacked} attacked examples flipped (success rate {rate}); "
+                  "{skipped} already misclassified were skipped")
+
+
 def recipe_choice(ctx: "RunContext", options: AttackOptions) -> Any:
     """The recipe these options run on this run's evaluation texts (``recipes.RecipeChoice``)."""
     from harness_robustness.recipes import choose_recipe
@@ -146,18 +156,19 @@ class _AttackCheck(Check):
         ]
         metrics.sort(key=lambda m: m.name != self.primary_metric)  # the gated metric first
         rate = outcome.attack_success_rate
-        message = (
-            f"{outcome.recipe}: {outcome.succeeded} of {outcome.succeeded + outcome.failed} attacked examples flipped"
-            + (f" (success rate {rate:.3f})" if rate is not None else "")
-            + f"; {outcome.skipped} already misclassified were skipped"
-        )
+        args: dict[str, Any] = {
+            "recipe": outcome.recipe, "succeeded": outcome.succeeded, "attacked": outcome.succeeded + outcome.failed,
+            "skipped": outcome.skipped, **({"rate": f"{rate:.3f}"} if rate is not None else {}),
+        }
+        template = FLIPPED_RATE if rate is not None else FLIPPED
         evidence = outcome.to_dict()
         evidence["successes"] = [redact_example(ctx, s, outcome.changed_unit) for s in evidence["successes"]]
         evidence["recipe_choice"] = choice.to_dict()
         limitation = language_limitation(ctx, outcome.recipe) if options.allow_language_mismatch else None
         if limitation is not None:
             evidence["limitations"] = [limitation]
-        return self.result(metrics=metrics, evidence=evidence, message=message)
+        return self.result(metrics=metrics, evidence=evidence, message=template.format(**args), message_id=template,
+                           message_args=args)
 
 
 class AttackSuccessRate(_AttackCheck):
