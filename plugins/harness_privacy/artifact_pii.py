@@ -75,6 +75,40 @@ SENTENCEPIECE_SUFFIX = ".model"
 TEXT_SUFFIXES = frozenset({".json", ".md", ".txt", ".yaml", ".yml", ".jinja", ".cfg", ".ini"})
 
 
+
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+#: What was scanned (evidence "scanned"), one phrase per source of the folder (_release_folder).
+GIVEN = "the folder given in the check's options"
+SAVED = "the model folder this run saved (weights sha256 named in its card)"
+LOADED = "the model folder the audited model was loaded from"
+SCRATCH = "the audited model's tokenizer and config, saved with save_pretrained (no folder is released by this run)"
+
+#: The check's messages as catalog msgids: the phrase naming the folder is part of each (message args are data, never
+#: translated), so there is one full message per phrase; counts are passed as numbers, kinds and files as data.
+UNREADABLE = {
+    GIVEN: N_("no released file could be scanned (the folder given in the check's options: {files} file(s), none "
+              "readable as tokens or text)"),
+    SAVED: N_("no released file could be scanned (the model folder this run saved (weights sha256 named in its card): "
+              "{files} file(s), none readable as tokens or text)"),
+    LOADED: N_("no released file could be scanned (the model folder the audited model was loaded from: {files} file(s), "
+               "none readable as tokens or text)"),
+    SCRATCH: N_("no released file could be scanned (the audited model's tokenizer and config, saved with save_pretrained "
+                "(no folder is released by this run): {files} file(s), none readable as tokens or text)"),
+}
+CLEAN = {
+    GIVEN: N_("no personal data in {read} released file(s) (the folder given in the check's options)"),
+    SAVED: N_("no personal data in {read} released file(s) (the model folder this run saved (weights sha256 named in "
+              "its card))"),
+    LOADED: N_("no personal data in {read} released file(s) (the model folder the audited model was loaded from)"),
+    SCRATCH: N_("no personal data in {read} released file(s) (the audited model's tokenizer and config, saved with "
+                "save_pretrained (no folder is released by this run))"),
+}
+FOUND = N_("{values} personal-data value(s) in the released files ({kinds}) in {files}: retrain the tokenizer on "
+           "redacted text or remove them")
+
 class ArtifactPiiOptions(CheckOptions):
     path: str | None = Field(None, description="model folder to scan instead of the audited model's (relative to the config)")
     names: list[str] = Field([], description="names to find (whole tokens in any case; whole words in text files); recorded with the config, prefer names_file")
@@ -300,23 +334,23 @@ def _release_folder(ctx: "RunContext", options: ArtifactPiiOptions, scratch: Pat
         folder = folder if folder.is_absolute() else ctx.base_dir / folder
         if not folder.is_dir():
             raise ConfigError(f"privacy.artifact_pii: path {options.path!r} is not a folder")
-        return folder, "the folder given in the check's options"
+        return folder, GIVEN
     handle = ctx.model
     if handle is None:
         raise RuntimeError("the model is not loaded yet")
     saved = ctx.output_dir / "model"
     card = saved / "README.md"
     if handle.weights_sha256 and card.is_file() and handle.weights_sha256 in card.read_text(encoding="utf-8", errors="replace"):
-        return saved, "the model folder this run saved (weights sha256 named in its card)"
+        return saved, SAVED
     location = handle.extra.get("location")
     if ctx.training is None and location and Path(location).is_dir():
-        return Path(location), "the model folder the audited model was loaded from"
+        return Path(location), LOADED
     handle.tokenizer.save_pretrained(scratch)
     handle.model.config.save_pretrained(scratch)
     generation = getattr(handle.model, "generation_config", None)
     if generation is not None and getattr(handle.model, "can_generate", lambda: False)():
         generation.save_pretrained(scratch)
-    return scratch, "the audited model's tokenizer and config, saved with save_pretrained (no folder is released by this run)"
+    return scratch, SCRATCH
 
 
 class ArtifactPiiCheck(Check):
@@ -373,15 +407,17 @@ class ArtifactPiiCheck(Check):
         }
         read = [f for f in scan.files if not str(f.get("scanned", "no")).startswith("no")]
         if not read:  # a clean result over nothing read is no evidence: say so, never pass
-            return self.result(metrics=metrics, evidence=evidence, status="inconclusive",
-                               message=f"no released file could be scanned ({what}: {len(scan.files)} file(s), none readable as tokens or text)")
+            template, args = UNREADABLE[what], {"files": len(scan.files)}
+            return self.result(metrics=metrics, evidence=evidence, status="inconclusive", message=template.format(**args),
+                               message_id=template, message_args=args)
         if not distinct:
-            message = f"no personal data in {len(read)} released file(s) ({what})"
+            template, args = CLEAN[what], {"read": len(read)}
         else:
             kinds = ", ".join(f"{k} {by_kind[k]}" for k in ALL_KINDS if by_kind[k])
             files = ", ".join(mask_text(f) for f in sorted(occurrences))
-            message = f"{len(distinct)} personal-data value(s) in the released files ({kinds}) in {files}: retrain the tokenizer on redacted text or remove them"
-        return self.result(metrics=metrics, evidence=evidence, message=message)
+            template, args = FOUND, {"values": len(distinct), "kinds": kinds, "files": files}
+        return self.result(metrics=metrics, evidence=evidence, message=template.format(**args), message_id=template,
+                           message_args=args)
 
 
 CHECKS: tuple[type[Check], ...] = (ArtifactPiiCheck,)
