@@ -46,6 +46,14 @@ PRIVACY_CLAUSES = ("EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10", "GDPR Art
 DEFAULT_DELTA = 1e-5
 
 
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+#: The fixed message as a catalog msgid (the attack's own message is still assembled in English: see run()).
+NO_TRAIN = N_("no train split: there are no known members to attack")
+
+
 class MembershipOptions(CheckOptions):
     attacks: tuple[Literal["loss", "lira"], ...] | None = Field(
         None, description="attacks to run; default: loss, plus lira when the run fine-tuned the model")
@@ -157,7 +165,7 @@ class MembershipInference(Check):
         data = ctx.require_data()
         train = data.get("train")
         if train is None or len(train) < 2:
-            return self.result(status="skipped", message="no train split: there are no known members to attack")
+            return self.result(status="skipped", message=NO_TRAIN, message_id=NO_TRAIN)
         non_name = options.non_members or data.eval_split
         if non_name == "train":
             raise ConfigError("privacy.membership_inference: non_members: the train split holds the members; name a split the model never trained on")
