@@ -434,3 +434,24 @@ def test_chinese_record_numbers_are_medical_record_numbers_like_an_english_mrn()
         found = find_pii(text)
         assert [(m.kind, text[m.start:m.end]) for m in found] == [("mrn", value)]
     assert find_pii("门诊复查，血压140/90mmHg") == []
+
+
+def test_harness_anonymize_masks_chinese_personal_data_and_keeps_look_alikes(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = tmp_path / "notes.csv"
+    source.write_text(
+        "text\n患者张伟，男，65岁，身份证号110101199003074514，手机138 1234 5678，住址北京市朝阳区建国路88号3栋2单元501室。\n"
+        "标本条码110101199003074515，血压150/95mmHg。\n",
+        encoding="utf-8",
+    )
+    harness = Path(sys.executable).with_name("harness")
+    done = subprocess.run([str(harness), "anonymize", str(source), "-o", str(tmp_path / "out.csv")], capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[1] == "患者[NAME]，男，65岁，身份证号[CN_ID]，手机[PHONE]，住址[CN_ADDRESS]。"
+    assert lines[2] == "标本条码110101199003074515，血压150/95mmHg。"  # wrong check character: not an identity number
