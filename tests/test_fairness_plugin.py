@@ -106,7 +106,7 @@ def test_single_valued_attribute_is_skipped_and_missing_values_become_unknown(tm
     assert groups.status == "warn" and "unknown" in groups.message  # type: ignore[union-attr]
     sex_table = next(t for t in groups.evidence["tables"] if t["attribute"] == "sex")  # type: ignore[union-attr]
     assert "unknown" in {g["group"] for g in sex_table["groups"]}
-    assert any("no value for 'sex'" in note for note in groups.evidence["limitations"])  # type: ignore[union-attr]
+    assert any("no value for 'sex'" in note["text"] for note in groups.evidence["limitations"])  # type: ignore[union-attr]
 
 
 def test_small_groups_are_listed_not_judged(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_small_groups_are_listed_not_judged(tmp_path: Path) -> None:
     small = dict((group, count) for group, count in row["insufficient_groups"])
     assert set(small) == {"unknown"} and 0 < small["unknown"] < 8  # 10% of a 40-example test split
     assert set(row["judged_groups"]) == {"female", "male"}
-    assert any("insufficient data" in note for note in parity.evidence["limitations"])  # type: ignore[union-attr]
+    assert any("insufficient data" in note["text"] for note in parity.evidence["limitations"])  # type: ignore[union-attr]
 
 
 def test_mitigation_is_opt_in(tmp_path: Path) -> None:

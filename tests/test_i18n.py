@@ -339,6 +339,39 @@ def test_core_sentences_and_known_plugin_strings_are_translated(zh_run: ZhRun) -
         assert "没有任何属性可供判定" in page and fixed not in page
 
 
+def test_fairness_limitation_lines_are_translated_not_english(zh_run: ZhRun) -> None:
+    """The fairness plugin writes its limitation lines as {text, message_id, message_args}: none is shown lang="en"."""
+    english = " ".join(re.sub(r"\s+", " ", e["text"]) for e in _read(zh_run.report).english)
+    from markupsafe import escape
+
+    notes = [note for check in zh_run.results_json["checks"] if check["id"].startswith("fairness.")
+             for note in (check.get("evidence") or {}).get("limitations", [])]
+    assert notes, "the fixture run should leave some fairness limitation (200 notes: small groups)"
+    for note in notes:
+        assert isinstance(note, dict) and note["message_id"].format(**note["message_args"]) == note["text"], note
+        assert note["text"] not in english, note["text"]
+        assert str(escape(note["text"])) not in zh_run.report, note["text"]
+
+
+def test_a_limitation_may_be_a_string_or_a_mapping_with_a_message_id() -> None:
+    from harness.outputs.html import render_html
+    from harness.outputs.localize import HTML_STYLE, limitation_text
+
+    template = "group {group} of {attribute} has {count} examples, below the minimum: insufficient data, not judged."
+    args = {"group": "'hui'", "attribute": "ethnicity", "count": 19}
+    mapping = {"text": template.format(**args), "message_id": template, "message_args": args}
+    assert limitation_text(mapping, "en") == mapping["text"] and limitation_text("a line", "en") == "a line"
+    assert limitation_text(mapping, "zh") == "ethnicity 的分组 'hui' 只有 19 个样本，低于最小样本量：数据不足，未作判定。"
+    shown = limitation_text(mapping, "zh", HTML_STYLE)
+    assert '<span translate="no">ethnicity</span>' in shown and 'lang="en"' not in shown
+    assert limitation_text({"text": "plugin words"}, "zh", HTML_STYLE) == '<span lang="en">plugin words</span>'
+    assert limitation_text("plugin words", "zh", HTML_STYLE) == '<span lang="en">plugin words</span>'
+    as_string = CheckResult("x.y", "Title", "pass", evidence={"limitations": [mapping["text"], "plain"]})
+    as_mapping = CheckResult("x.y", "Title", "pass", evidence={"limitations": [mapping, "plain"]})
+    assert render_html(_result(as_mapping)) == render_html(_result(as_string))  # English: byte-identical
+    assert "数据不足" in render_html(_result(as_mapping), language="zh")
+
+
 def test_zh_rendering_is_fast(zh_run: ZhRun) -> None:
     assert zh_run.render_seconds < 10, zh_run.render_seconds
 

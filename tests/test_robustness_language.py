@@ -147,7 +147,9 @@ def test_a_named_english_recipe_on_chinese_data_is_not_applicable_unless_allowed
     assert allowed.status in ("pass", "fail", "inconclusive"), allowed.message
     evidence = allowed.evidence
     assert evidence["recipe"] == "deepwordbug" and evidence["recipe_choice"]["reason"] == "named in the config"
-    (limitation,) = evidence["limitations"]
+    (note,) = evidence["limitations"]
+    limitation = note["text"]  # the English line; message_id/message_args let the report translate it
+    assert note["message_id"] and note["message_args"]["recipe"] == "deepwordbug"
     assert "deepwordbug recipe is built for en" in limitation and "zh 100%" in limitation
     assert "allow_language_mismatch" in limitation
     # even another recipe's edits of Chinese text are recorded by character

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.outputs.localize import check_message, plugin_text
+from harness.outputs.localize import check_message, limitation_text, plugin_text
 from harness.plugin.regulation import Clause, describe
 from harness.results.types import UNDECIDED, AuditResult, CheckResult, suite_of
 from harness.text.i18n import N_, PLAIN, Plain, translator
@@ -160,7 +160,7 @@ def limitations(result: AuditResult, language: str = "en", style: Plain = PLAIN)
             notes.append(style.format(_("{check} is informational ({setting}): its outcome does not affect the verdict."),
                                       check=check_id, setting=data_("gate: false")))
         for note in check.evidence.get("limitations", []) if isinstance(check.evidence, dict) else []:
-            notes.append(style.format(_("{check}: {note}"), check=check_id, note=plugin_text(note, language, style)))
+            notes.append(style.format(_("{check}: {note}"), check=check_id, note=limitation_text(note, language, style)))
     ran = {c.id for c in result.checks}
     available = prov.get("available_checks") or {}
     not_run: dict[str, list[str]] = {}

@@ -22,7 +22,7 @@ from harness.results.types import CheckResult, ThresholdOutcome
 from harness.text.i18n import PLAIN, Plain, lookup, translator
 from harness.text.sanitize import neutralize
 
-__all__ = ["HtmlStyle", "HTML_STYLE", "style_for_html", "check_message", "check_title", "plugin_text", "gate_prefix"]
+__all__ = ["HtmlStyle", "HTML_STYLE", "style_for_html", "check_message", "check_title", "plugin_text", "limitation_text", "gate_prefix"]
 
 
 class HtmlStyle(Plain):
@@ -94,6 +94,27 @@ def plugin_text(text: str, language: str, style: Plain = PLAIN, translations: An
     if found is not None:
         return found if style is PLAIN else style.format("{text}", text=found)
     return style.english(text)
+
+
+def limitation_text(note: Any, language: str, style: Plain = PLAIN) -> str:
+    """One ``evidence["limitations"]`` entry: a plain string, or ``{"text", "message_id", "message_args"}``.
+
+    The mapping's ``text`` is the English line; in another language its
+    ``message_id`` is translated and filled with ``message_args`` (shown as
+    data, untranslated), else the ``text`` is looked up like a plain string.
+    """
+    if not isinstance(note, Mapping):
+        return plugin_text(str(note), language, style)
+    text = str(note.get("text") or "")
+    if language == "en" and style is PLAIN:
+        return text
+    message_id = note.get("message_id")
+    args = note.get("message_args")
+    if message_id and isinstance(args, Mapping):
+        shown = _formatted(translator(language).gettext(str(message_id)), args, style)
+        if shown is not None:
+            return shown
+    return plugin_text(text, language, style)
 
 
 def check_title(check: CheckResult, language: str, style: Plain = PLAIN) -> str:

@@ -112,16 +112,37 @@ def fairness_analysis(ctx: "RunContext", options: FairnessOptions) -> FairnessAn
     return analysis
 
 
-def limitations(analysis: FairnessAnalysis) -> list[str]:
-    """What the analysis could not judge, as lines for the report's limitations."""
-    notes = [f"{why}: disparities on it cannot be judged." for why in analysis.skipped.values()]
-    notes += [f"{count} example(s) have no value for {column!r}; they form the group 'unknown'." for column, count in analysis.unknown.items()]
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+#: The limitation lines as catalog msgids (names are data: passed as args, shown untranslated).
+SINGLE_VALUE_NOTE = N_("attribute {column} has a single value ({value}) in the {split} split: disparities on it cannot be judged.")
+UNKNOWN_NOTE = N_("{count} example(s) have no value for {column}; they form the group 'unknown'.")
+INSUFFICIENT_NOTE = N_("group {group} of {attribute} has {count} examples, below the minimum: insufficient data, not judged.")
+
+
+def _note(template: str, **args: object) -> dict[str, object]:
+    """A limitation line as ``{"text", "message_id", "message_args"}`` (docs/plugins.md, result fields)."""
+    return {"text": template.format(**args), "message_id": template, "message_args": args}
+
+
+def limitations(analysis: FairnessAnalysis) -> list[dict[str, object]]:
+    """What the analysis could not judge, as lines for the report's limitations (mappings with a message id)."""
+    notes = []
+    for column, why in analysis.skipped.items():
+        args = next((a for a in analysis.skipped_args if a.get("column") == repr(column)), None)
+        if args is not None and why == f"attribute {args['column']} has a single value ({args['value']}) in the {args['split']} split":
+            notes.append(_note(SINGLE_VALUE_NOTE, **args))
+        else:
+            notes.append({"text": f"{why}: disparities on it cannot be judged."})
+    notes += [_note(UNKNOWN_NOTE, count=count, column=repr(column)) for column, count in analysis.unknown.items()]
     seen = set()
     for (attrs, _), disparity in analysis.disparities.items():
         for group, count in disparity.insufficient_groups:
             if (attrs, group) not in seen:
                 seen.add((attrs, group))
-                notes.append(f"group {group!r} of {' & '.join(attrs)} has {count} examples, below the minimum: insufficient data, not judged.")
+                notes.append(_note(INSUFFICIENT_NOTE, group=repr(group), attribute=" & ".join(attrs), count=count))
     return notes
 
 

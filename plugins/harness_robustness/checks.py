@@ -106,20 +106,27 @@ def attack_outcome(ctx: "RunContext", options: AttackOptions) -> Any:
     return ctx.extra[key]
 
 
-def language_limitation(ctx: "RunContext", recipe: str) -> str | None:
-    """The limitation line of a recipe run on texts outside its languages (``allow_language_mismatch``), else ``None``."""
+LANGUAGE_MISMATCH = N_(
+    "the {recipe} recipe is built for {languages} text but the evaluation texts are {profile}; it ran only because "
+    "{setting} is set, so its edits may not be realistic for these texts (an English character recipe puts Latin "
+    "letters into Chinese words) and its numbers may not show how robust the model is"
+)
+
+
+def language_limitation(ctx: "RunContext", recipe: str) -> dict[str, Any] | None:
+    """The limitation line of a recipe run on texts outside its languages (``allow_language_mismatch``), else ``None``.
+
+    A mapping ``{"text", "message_id", "message_args"}`` (docs/plugins.md): the English line and its msgid.
+    """
     from harness_robustness.recipes import describe_languages, recipe_languages
 
     languages = recipe_languages(recipe)
     profile = ctx.languages
     if not languages or profile is None or not profile.n or profile.outside_share(languages) <= MISMATCH_SHARE:
         return None
-    return (
-        f"the {recipe} recipe is built for {', '.join(languages)} text but the evaluation texts are "
-        f"{describe_languages(profile)}; it ran only because allow_language_mismatch is set, so its edits may not be "
-        f"realistic for these texts (an English character recipe puts Latin letters into Chinese words) and its "
-        f"numbers may not show how robust the model is"
-    )
+    args = {"recipe": recipe, "languages": ", ".join(languages), "profile": describe_languages(profile),
+            "setting": "allow_language_mismatch"}
+    return {"text": LANGUAGE_MISMATCH.format(**args), "message_id": LANGUAGE_MISMATCH, "message_args": args}
 
 
 def _interval(bounds: Any) -> Interval | None:
