@@ -64,6 +64,7 @@ checks:
   fairness.counterfactual: {max: 0.05}
   privacy.pii: {gate: false}
   robustness.attack_success_rate: {examples: 6, gate: false}
+  privacy.membership_inference: {gate: false}
 """
 
 #: The built-in plugins whose check messages carry a message_id (their zh report shows no message in English).
@@ -305,6 +306,30 @@ def test_untranslated_plugin_text_is_marked_english_not_hidden(zh_run: ZhRun) ->
         assert any(shown in re.sub(r"\s+", " ", s) for s in recorded), f"lang=en text not written by a plugin: {shown!r}"
 
 
+def _english_message(message_id: str, args: Any) -> str:
+    """``message_id`` filled with ``args`` in English; an argument that is itself a message is filled first."""
+    def argument(value: Any) -> Any:
+        if isinstance(value, dict):
+            return _english_message(value["message_id"], value["message_args"]) if value.get("message_id") else value["text"]
+        return value
+
+    return message_id.format(**{k: argument(v) for k, v in args.items()})
+
+
+def test_membership_message_is_translated_not_english(zh_run: ZhRun) -> None:
+    """The membership-inference message is a template with the attack name and numbers as args, its parts translated."""
+    from harness.outputs.localize import gate_prefix
+
+    check = next(c for c in zh_run.result.checks if c.id == "privacy.membership_inference")
+    own = gate_prefix(check)[1]
+    assert check.message_id and _english_message(check.message_id, check.message_args) == own, check.message
+    english = " ".join(re.sub(r"\s+", " ", e["text"]) for e in _read(zh_run.report).english if not e["svg"])
+    shown = [e for e in english.split("\x00")]
+    assert "attack AUC" not in english and "proves" not in english and "audited as loaded" not in english, [
+        english[max(0, i - 300):i + 100] for i in [english.find("audited as loaded")]]
+    assert "攻击的 AUC 为" in zh_run.report
+
+
 def test_builtin_check_messages_are_translated_not_english(zh_run: ZhRun) -> None:
     """The accuracy, fairness, PII and robustness checks give their messages a message_id: none is shown lang="en"."""
     from harness.outputs.localize import gate_prefix
@@ -319,7 +344,7 @@ def test_builtin_check_messages_are_translated_not_english(zh_run: ZhRun) -> Non
             continue
         if not check.message_id and lookup(translator("zh"), own) is None:
             left.append(f"{check.id}: no message_id: {own!r}")
-        elif check.message_id and check.message_id.format(**check.message_args) != own:
+        elif check.message_id and _english_message(check.message_id, check.message_args) != own:
             left.append(f"{check.id}: message_id does not give the English message: {own!r}")
         elif any(own in text for text in english):
             left.append(f"{check.id}: shown in English: {own!r}")

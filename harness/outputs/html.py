@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from harness.outputs.localize import check_message, check_title, plugin_text, style_for_html
+from harness.outputs.localize import check_message, check_title, limitation_text, plugin_text, style_for_html
 from harness.resources import resource_dir
 from harness.plugin.sections import ReportSection
 from harness.text.i18n import N_, check_language, html_lang, lookup, read_catalog, status_word, translator, verdict_word
@@ -73,7 +73,8 @@ def make_environment(search_paths: Sequence[str] = (), language: str = "en",
     env.filters["data"] = (lambda value: value) if language == "en" else style.data
     env.filters["status"] = lambda status, form="": _status_shown(status, form, language)
     env.filters["verdict"] = lambda verdict: verdict.upper() if language == "en" else verdict_word(verdict, language)
-    env.filters["localized"] = lambda text: plugin_text(text, language, style, tr)
+    # a plugin's string, or a {text, message_id, message_args} mapping (shown as its text in English)
+    env.filters["localized"] = lambda text: limitation_text(text, language, style) if isinstance(text, Mapping) else plugin_text(text, language, style, tr)
     env.filters["change"] = env.filters["localized"]  # a comparison row's change (harness.compare.comparison.CHANGES)
     # markup left in English (a chart whose labels a plugin drew): marked lang="en" on a translated page
     env.filters["english"] = (lambda markup: markup) if language == "en" else (lambda markup: Markup('<div lang="en">{}</div>').format(markup))

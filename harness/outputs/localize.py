@@ -72,16 +72,21 @@ def gate_prefix(check: CheckResult) -> tuple[tuple[ThresholdOutcome, ...], str]:
     return (), message
 
 
-def _argument(value: Any, style: Plain) -> Any:
-    """A message argument: names are data (never translated); numbers stay numbers so format specs apply."""
+def _argument(value: Any, style: Plain, language: str) -> Any:
+    """A message argument: names are data (never translated); numbers stay numbers so format specs apply.
+
+    An argument that is itself a message (``{"message_id", "message_args"}`` or ``{"text"}``) is shown as one.
+    """
+    if isinstance(value, Mapping):
+        return limitation_text(value, language, style)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     return style.data(value)
 
 
-def _formatted(template: str, args: Mapping[str, Any], style: Plain) -> str | None:
+def _formatted(template: str, args: Mapping[str, Any], style: Plain, language: str) -> str | None:
     try:
-        return style.format(template, **{str(k): _argument(v, style) for k, v in args.items()})
+        return style.format(template, **{str(k): _argument(v, style, language) for k, v in args.items()})
     except (KeyError, IndexError, ValueError, TypeError):
         return None  # the catalog's placeholders do not fit these arguments: the plugin's English below
 
@@ -111,7 +116,7 @@ def limitation_text(note: Any, language: str, style: Plain = PLAIN) -> str:
     message_id = note.get("message_id")
     args = note.get("message_args")
     if message_id and isinstance(args, Mapping):
-        shown = _formatted(translator(language).gettext(str(message_id)), args, style)
+        shown = _formatted(translator(language).gettext(str(message_id)), args, style, language)
         if shown is not None:
             return shown
     return plugin_text(text, language, style)
@@ -126,7 +131,7 @@ def _own_message(check: CheckResult, text: str, language: str, style: Plain) -> 
     if not text:
         return text
     if check.message_id:
-        shown = _formatted(translator(language).gettext(check.message_id), check.message_args, style)
+        shown = _formatted(translator(language).gettext(check.message_id), check.message_args, style, language)
         if shown is not None:
             return shown
     return plugin_text(text, language, style)

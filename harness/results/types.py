@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
-from harness.text.i18n import PLAIN, Plain, lookup, status_word, translator
+from harness.text.i18n import PLAIN, Plain, format_message, lookup, status_word, translator
 from harness.text.numbers import NOT_AVAILABLE, format_interval, format_limit, format_number
 from harness.stats.intervals import Interval
 
@@ -314,7 +314,7 @@ def _reason_in(check: "CheckResult", language: str, style: Plain) -> str:
                                 low=format_number(low), high=format_number(high), limit=format_limit(outcome.bound))
     if check.message_id and language != "en":
         try:
-            return _first_sentence(translator(language).gettext(check.message_id).format(**check.message_args))
+            return _first_sentence(format_message(translator(language), check.message_id, dict(check.message_args)))
         except (KeyError, IndexError, ValueError):
             pass  # a catalog entry whose placeholders do not fit: the plugin's own words below
     found = lookup(translator(language), check.message) if language != "en" else None

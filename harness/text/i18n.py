@@ -35,9 +35,10 @@ from __future__ import annotations
 import functools
 import gettext
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "DOMAIN", "LOCALE_DIR", "translator", "lookup", "html_lang", "N_",
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "DOMAIN", "LOCALE_DIR", "translator", "lookup", "format_message", "html_lang", "N_",
            "read_catalog", "check_language", "Plain", "PLAIN", "STATUS_WORDS", "VERDICT_WORDS", "status_word", "verdict_word"]
 
 #: Every language an output can be rendered in (``output.language``, ``harness report --language``).
@@ -119,6 +120,24 @@ def lookup(translations: gettext.NullTranslations, message: str) -> str | None:
             return chain.gettext(message)
         chain = getattr(chain, "_fallback", None)
     return None
+
+
+def format_message(translations: gettext.NullTranslations, message_id: str, args: "Mapping[str, object]") -> str:
+    """``message_id`` translated and filled with ``args`` (plain text).
+
+    An argument that is itself a message, ``{"message_id", "message_args"}``
+    (or ``{"text"}`` alone, a plugin's English), is filled the same way first:
+    a message assembled from parts keeps each part translatable.
+    """
+    def argument(value: object) -> object:
+        if isinstance(value, Mapping):
+            if value.get("message_id") and isinstance(value.get("message_args"), Mapping):
+                return format_message(translations, str(value["message_id"]), value["message_args"])
+            text = str(value.get("text") or "")
+            return lookup(translations, text) or text
+        return value
+
+    return translations.gettext(message_id).format(**{str(k): argument(v) for k, v in args.items()})
 
 
 class Plain:

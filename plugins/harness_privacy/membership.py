@@ -50,8 +50,58 @@ def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (
     return message
 
 
-#: The fixed message as a catalog msgid (the attack's own message is still assembled in English: see run()).
+#: The fixed message as a catalog msgid.
 NO_TRAIN = N_("no train split: there are no known members to attack")
+#: The attack's message as msgids: run() fills one outcome template with the attack name and pre-formatted
+#: numbers; ``{audit}`` and ``{proved}`` are themselves messages ({"message_id", "message_args"}), so the
+#: report translates each part; the English ``message`` is the same text assembled as before.
+AUDIT_SPLIT = N_("train/test split audit ({members} + {nonmembers} held-out examples)")
+AUDIT_CANARY = N_("canary audit ({canaries} canaries, {planted} planted)")
+PROVES_ATTACK = N_("the {attack} attack proves epsilon >= {bound} (delta {delta}, {level} confidence)")
+PROVES_AUDIT = N_("the {audit} proves epsilon >= {bound} (delta {delta}, {level} confidence)")
+PROVES_NONE = N_("the {audit} proves no positive epsilon lower bound (delta {delta}, {level} confidence)")
+BROKEN = N_("{proved}, above the claimed epsilon {claimed}: the DP implementation or its accounting is broken")
+CANNOT_REFUTE = N_("this audit cannot refute the claimed epsilon {claimed}: the most it could prove is {power} with the {audit} "
+                   "at {level} confidence (delta {delta}); {proved}; {attack} attack AUC {auc}")
+CANNOT_REFUTE_CANARIES = N_("this audit cannot refute the claimed epsilon {claimed}: the most it could prove is {power} with the "
+                            "{audit} at {level} confidence (delta {delta}); {proved}; {attack} attack AUC {auc}; plant canaries "
+                            "({setting}) for a stronger audit")
+BELOW_CLAIM = N_("{attack} attack AUC {auc}; {proved}; below the claimed epsilon {claimed} (the most it could prove is {power})")
+NO_CLAIM = N_("{attack} attack AUC {auc}; {proved}; no claimed epsilon (the most it could prove is {power})")
+SPLIT_ALONE = N_("{message}; the train/test-split attack alone proves {bound}, above the claim (not the declared audit)")
+TWIN = N_("{message}; a non-DP twin trained the same way: AUC {auc}, epsilon lower bound {bound}")
+WITH_NOTES = N_("{message}. {notes}")  # notes: the first note ({"text": ...}: looked up by exact msgid, else English)
+MORE_NOTES = N_("{message}; {notes}")  # each further note
+#: The fixed notes, as msgids (a note with values stays in English).
+AS_LOADED = N_("the model was audited as loaded (no {setting}): how it was trained is unknown, "
+               "so no shadow models can mimic it and only the {attack} attack ran")
+NOT_DP = N_("{setting} ignored: the model was not trained with DP")
+#: The fixed notes' English text -> their message (the notes themselves are kept as English strings in evidence).
+FIXED_NOTES = {
+    AS_LOADED.format(setting="model.fine_tune", attack="loss"): {"message_id": AS_LOADED, "message_args": {"setting": "model.fine_tune", "attack": "loss"}},
+    NOT_DP.format(setting="reference_without_dp"): {"message_id": NOT_DP, "message_args": {"setting": "reference_without_dp"}},
+}
+
+
+def said(template: str, **args: Any) -> dict[str, Any]:
+    """A message as ``{"message_id", "message_args"}`` (an argument of another message, or the check's own)."""
+    return {"message_id": template, "message_args": args}
+
+
+def _decisive(audit: Any, canary: Any, n: int) -> dict[str, Any]:
+    """The decisive audit's name as a message (:data:`AUDIT_SPLIT` or :data:`AUDIT_CANARY`)."""
+    if canary is not None:
+        return said(AUDIT_CANARY, canaries=canary.canaries, planted=canary.included)
+    return said(AUDIT_SPLIT, members=audit.evaluation.get("members", n - n // 2), nonmembers=audit.evaluation.get("nonmembers", n - n // 2))
+
+
+def english(message: Any) -> str:
+    """The English text of a message built by :func:`said` (nested parts filled first); a ``{"text"}`` is its text."""
+    if not isinstance(message, dict):
+        return str(message)
+    if "message_id" not in message:
+        return str(message.get("text", ""))
+    return message["message_id"].format(**{k: english(v) if isinstance(v, dict) else v for k, v in message["message_args"].items()})
 
 
 class MembershipOptions(CheckOptions):
@@ -111,8 +161,7 @@ def _resolve_attacks(options: MembershipOptions, fine_tuned: bool, population: s
     if fine_tuned:
         notes.append(f"no population split {population!r} of at least 4 examples to train shadow models on, so only the loss attack ran")
         return ("loss",), notes
-    notes.append("the model was audited as loaded (no model.fine_tune): how it was trained is unknown, "
-                 "so no shadow models can mimic it and only the loss attack ran")
+    notes.append(AS_LOADED.format(setting="model.fine_tune", attack="loss"))
     return ("loss",), notes
 
 
@@ -193,7 +242,7 @@ class MembershipInference(Check):
             if dp is not None:
                 evidence["reference_without_dp"] = self._reference(ctx, texts, labels, n, rng, options.level)
             else:
-                notes.append("reference_without_dp ignored: the model was not trained with DP")
+                notes.append(NOT_DP.format(setting="reference_without_dp"))
         summaries = {name: _attack_summary(name, scores[name][:n], scores[name][n:], rng, options.level) for name in attacks}
         if dp is not None and dp.get("delta") is not None:
             delta = float(dp["delta"])  # the claim's own delta: an epsilon at another delta is not comparable
@@ -268,7 +317,45 @@ class MembershipInference(Check):
             message += f"; a non-DP twin trained the same way: AUC {reference['auc']:.3f}, epsilon lower bound {reference['epsilon_lower_bound']:.3g}"
         if notes:
             message += ". " + "; ".join(notes)
-        return self.result(metrics=metrics, evidence=evidence, message=message, status=status)
+        translatable = self._said(audit, canary, claimed, bound, power, delta, options.level, strongest, best["auc"],
+                                  evidence.get("reference_without_dp"), notes, n)
+        # the report's table shows the decisive audit and the notes translated: each also as {text, message_id, message_args}
+        evidence["decisive_audit_message"] = {"text": decisive, **_decisive(audit, canary, n)}
+        evidence["note_messages"] = [{"text": note, **FIXED_NOTES.get(note, {})} for note in notes]
+        if english(translatable) != message:  # a shape the templates do not cover: the English message alone
+            translatable = {"message_id": "", "message_args": {}}
+        return self.result(metrics=metrics, evidence=evidence, message=message, status=status, **translatable)
+
+    @staticmethod
+    def _said(audit: Any, canary: Any, claimed: float | None, bound: float, power: float, delta: float, level: float,
+              strongest: str, auc: float, reference: Any, notes: list[str], n: int) -> dict[str, Any]:
+        """The message of run() as a msgid with arguments (:data:`NO_CLAIM` and its siblings)."""
+        decisive = _decisive(audit, canary, n)
+        shared = {"delta": f"{delta:g}", "level": f"{level:.0%}"}
+        if bound > 0 and canary is None and audit.attack:
+            proved = said(PROVES_ATTACK, attack=audit.attack, bound=f"{bound:.3g}", **shared)
+        elif bound > 0:
+            proved = said(PROVES_AUDIT, audit=decisive, bound=f"{bound:.3g}", **shared)
+        else:
+            proved = said(PROVES_NONE, audit=decisive, **shared)
+        claim = None if claimed is None else f"{claimed:.3g}"
+        if claimed is not None and bound > claimed:
+            message = said(BROKEN, proved=proved, claimed=claim)
+        elif claimed is not None and claimed > power:
+            hint = {} if canary is not None else {"setting": "model.fine_tune.canaries"}
+            message = said(CANNOT_REFUTE if canary is not None else CANNOT_REFUTE_CANARIES, claimed=claim, power=f"{power:.3g}",
+                           audit=decisive, proved=proved, attack=strongest, auc=f"{auc:.3f}", **shared, **hint)
+        elif claimed is not None:
+            message = said(BELOW_CLAIM, attack=strongest, auc=f"{auc:.3f}", proved=proved, claimed=claim, power=f"{power:.3g}")
+        else:
+            message = said(NO_CLAIM, attack=strongest, auc=f"{auc:.3f}", proved=proved, power=f"{power:.3g}")
+        if canary is not None and claimed is not None and audit.epsilon_lower_bound > claimed and not (bound > claimed):
+            message = said(SPLIT_ALONE, message=message, bound=f"{audit.epsilon_lower_bound:.3g}")
+        if reference:
+            message = said(TWIN, message=message, auc=f"{reference['auc']:.3f}", bound=f"{reference['epsilon_lower_bound']:.3g}")
+        for index, note in enumerate(notes):
+            message = said(MORE_NOTES if index else WITH_NOTES, message=message, notes=FIXED_NOTES.get(note, {"text": note}))
+        return message
 
     # ------------------------------------------------------------ parts
 
