@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from harness.config.settings import ModelConfig
 from harness.errors import ModelError
+from harness.text.i18n import N_
 from harness.ml.tiny_bert import BUILTIN_TINY_BERT, build_tiny_bert
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class ModelHandle:
             "num_labels": len(self.label_names),
             "label_names": list(self.label_names),
             "weights_sha256": self.weights_sha256,
-            "weights_digest_method": "sha256 over state_dict tensors (name, dtype, shape, raw bytes) in sorted name order",
+            "weights_digest_method": N_("sha256 over state_dict tensors (name, dtype, shape, raw bytes) in sorted name order"),  # the report translates it
             "device": str(self.device),
             "max_length": self.max_length,
             **self.extra,

@@ -310,15 +310,15 @@ def scan_folder(
                     scan.findings.extend(
                         Finding(rel, where, m.kind, m.value(piece)) for m in find_pii(piece, names=names, use_common_names=text_common_names)
                     )
-                entry["scanned"] = "header metadata"
+                entry["scanned"] = N_("header metadata")
             elif path.suffix.lower() in TEXT_SUFFIXES or path.name == "README":
                 for where, piece in _text_pieces(path):
                     scan.findings.extend(
                         Finding(rel, where, m.kind, m.value(piece)) for m in find_pii(piece, names=names, use_common_names=text_common_names)
                     )
-                entry["scanned"] = "text"
+                entry["scanned"] = N_("text")
             else:
-                entry["scanned"] = "no: binary"
+                entry["scanned"] = N_("no: binary")
                 continue
         except (OSError, ValueError, UnicodeDecodeError, struct.error) as exc:
             entry["scanned"] = f"no: unreadable ({type(exc).__name__})"
