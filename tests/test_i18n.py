@@ -324,7 +324,6 @@ def test_membership_message_is_translated_not_english(zh_run: ZhRun) -> None:
     own = gate_prefix(check)[1]
     assert check.message_id and _english_message(check.message_id, check.message_args) == own, check.message
     english = " ".join(re.sub(r"\s+", " ", e["text"]) for e in _read(zh_run.report).english if not e["svg"])
-    shown = [e for e in english.split("\x00")]
     assert "attack AUC" not in english and "proves" not in english and "audited as loaded" not in english, [
         english[max(0, i - 300):i + 100] for i in [english.find("audited as loaded")]]
     assert "攻击的 AUC 为" in zh_run.report

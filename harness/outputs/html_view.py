@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.outputs.localize import check_message, limitation_text, plugin_text
+from harness.outputs.localize import check_message, limitation_text
 from harness.plugin.regulation import Clause, describe
 from harness.results.types import UNDECIDED, AuditResult, CheckResult, suite_of
 from harness.text.i18n import N_, PLAIN, Plain, translator
