@@ -411,14 +411,18 @@ def _check_share(name: str, value: object) -> None:
         raise ValueError(f"{name} must be in [0, 1], got {value!r}")
 
 
-def _parse_group(group: object) -> tuple[str, str]:
-    """Split ``"attribute=value"`` and check both halves against the schema."""
-    allowed = ", ".join(f"{a}={v}" for a in SENSITIVE_ATTRIBUTES for v in ATTRIBUTE_VALUES[a])
+def _parse_group(
+    group: object, attributes: Sequence[str] = SENSITIVE_ATTRIBUTES, values: Mapping[str, Sequence[str]] = ATTRIBUTE_VALUES,
+    dataset: str = "",
+) -> tuple[str, str]:
+    """Split ``"attribute=value"`` and check both halves against a dataset's schema (default: this one's)."""
+    allowed = ", ".join(f"{a}={v}" for a in attributes for v in values[a])
     if not isinstance(group, str) or group.count("=") != 1:
         raise ValueError(f"bias_group must look like 'attribute=value' (one of: {allowed}), got {group!r}")
     attribute, value = group.split("=")
-    if attribute not in SENSITIVE_ATTRIBUTES or value not in ATTRIBUTE_VALUES[attribute]:
-        raise ValueError(f"bias_group {group!r} is not a known group; use one of: {allowed}")
+    if attribute not in attributes or value not in values[attribute]:
+        where = f" of {dataset}" if dataset else ""
+        raise ValueError(f"bias_group {group!r} is not a known group{where}; use one of: {allowed}")
     return attribute, value
 
 

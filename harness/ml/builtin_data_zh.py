@@ -474,13 +474,7 @@ class SyntheticSpec(_en.SyntheticSpec):
 
 
 def _parse_group(group: object) -> tuple[str, str]:
-    allowed = ", ".join(f"{a}={v}" for a in SENSITIVE_ATTRIBUTES for v in ATTRIBUTE_VALUES[a])
-    if not isinstance(group, str) or group.count("=") != 1:
-        raise ValueError(f"bias_group must look like 'attribute=value' (one of: {allowed}), got {group!r}")
-    attribute, value = group.split("=")
-    if attribute not in SENSITIVE_ATTRIBUTES or value not in ATTRIBUTE_VALUES[attribute]:
-        raise ValueError(f"bias_group {group!r} is not a known group of {DATASET_ID}; use one of: {allowed}")
-    return attribute, value
+    return _en._parse_group(group, SENSITIVE_ATTRIBUTES, ATTRIBUTE_VALUES, DATASET_ID)
 
 
 def _validate(spec: _en.SyntheticSpec) -> None:

@@ -44,8 +44,6 @@ from typing import Any
 
 #: Invisible controls that change how text displays: shown as visible escapes.
 FORMAT_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
-#: Kept for readers of the old name: the bidi controls are a subset of FORMAT_CONTROLS.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 #: What replaces a control character.
 REPLACEMENT = "\ufffd"
