@@ -5,8 +5,10 @@ model) describes them as picklable :class:`Task` objects and calls
 ``ctx.executor.map(tasks)``. The local executor runs them here, one after
 another; :class:`harness.run.ray_engine.RayExecutor` (``execution.engine:
 ray``) runs the same tasks on a Ray cluster (``engines.build_executor`` picks
-one). Results always come back sorted by ``unit_id`` so where and in which
-order tasks finished never changes results.json.
+one). Tasks that share heavy state (a model, a built attack) go through
+``map_pool`` with a :class:`WorkerPool`: each worker builds the state once.
+Results always come back sorted by ``unit_id`` so where and in which order
+tasks finished never changes results.json.
 """
 
 from __future__ import annotations
@@ -24,8 +26,30 @@ class Task:
     args: tuple[Any, ...] = ()
 
 
+@dataclass(frozen=True)
+class WorkerPool:
+    """State many tasks share, built once per worker: ``setup(*args)``; a pooled task runs ``function(state, *task.args)``.
+
+    On Ray each actor of the pool builds it once (``args`` travel through the
+    object store, put there once); ``in_process``, when given, builds the state
+    the tasks use when they run in this process instead (the local engine:
+    e.g. an attack over the run's own Predictor rather than a copy of it).
+    """
+
+    kind: str
+    setup: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    in_process: Callable[[], Any] | None = None
+
+
+#: Called on the driver as each unit finishes (in completion order): ``on_result(unit_id, result)``.
+OnResult = Callable[[str, Any], None]
+
+
 class Executor(Protocol):
     def map(self, tasks: Iterable[Task]) -> list[tuple[str, Any]]: ...
+
+    def map_pool(self, pool: WorkerPool, tasks: Iterable[Task], on_result: OnResult | None = None) -> list[tuple[str, Any]]: ...
 
 
 class LocalExecutor:
@@ -36,6 +60,20 @@ class LocalExecutor:
     def map(self, tasks: Iterable[Task]) -> list[tuple[str, Any]]:
         ordered = sorted(tasks, key=lambda task: task.unit_id)
         return [(task.unit_id, task.function(*task.args)) for task in ordered]
+
+    def map_pool(self, pool: WorkerPool, tasks: Iterable[Task], on_result: OnResult | None = None) -> list[tuple[str, Any]]:
+        """Build the pool's state once here (``in_process`` if given), then run the tasks in unit-id order."""
+        ordered = sorted(tasks, key=lambda task: task.unit_id)
+        if not ordered:
+            return []
+        state = pool.in_process() if pool.in_process is not None else pool.setup(*pool.args)
+        results = []
+        for task in ordered:
+            value = task.function(state, *task.args)
+            if on_result is not None:
+                on_result(task.unit_id, value)
+            results.append((task.unit_id, value))
+        return results
 
     def describe(self) -> dict[str, Any]:
         """The run block's ``execution``."""

@@ -34,7 +34,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from harness.errors import UsageError
-from harness.run.executor import Task
+from harness.run.executor import OnResult, Task, WorkerPool
 
 if TYPE_CHECKING:
     from harness.config.settings import ExecutionConfig
@@ -127,6 +127,22 @@ def _run_unit(meta: dict[str, Any], function: Callable[..., Any], *args: Any) ->
     return result, os.getpid(), node
 
 
+class _PoolActor:
+    """One worker of a :class:`harness.run.executor.WorkerPool`: builds the pool's state once, then runs its tasks.
+
+    The state's arguments arrive as object-store references (resolved by Ray
+    before ``__init__``). A restarted actor (its process died) builds the
+    state again from the object store and Ray re-runs the task it had.
+    """
+
+    def __init__(self, meta: dict[str, Any], setup: Callable[..., Any], *args: Any) -> None:
+        _deterministic(meta.get("torch_threads"))
+        self.state = setup(*args)
+
+    def run(self, meta: dict[str, Any], function: Callable[..., Any], *args: Any) -> tuple[Any, int, str]:
+        return _run_unit(meta, function, self.state, *args)
+
+
 def _deterministic(threads: int | None) -> None:
     """The driver's PyTorch settings in this worker: deterministic kernels and the same intra-op thread count.
 
@@ -181,6 +197,8 @@ class RayExecutor:
         self.nodes = 0
         self.tasks: dict[str, int] = {}
         self.worker_pids: set[tuple[str, int]] = set()
+        self.pools: dict[str, int] = {}  # pool kind -> actors started (restarts not counted)
+        self.notes: dict[str, int] = {}  # what callers asked to record (e.g. chunks re-run on the driver)
         self._ray: Any = None
 
     # ------------------------------------------------------------ lifecycle
@@ -266,22 +284,95 @@ class RayExecutor:
 
     # ------------------------------------------------------------ work
 
+    def _gpus(self) -> float:
+        gpus = self.num_gpus()
+        if gpus > self.resources.get("GPU", 0.0):
+            raise UsageError(f"execution.num_gpus_per_task: the model runs on {self.device()}, so each task needs "
+                             f"{gpus:g} GPU, but the Ray cluster has {self.resources.get('GPU', 0.0):g}")
+        return gpus
+
+    @staticmethod
+    def _meta() -> dict[str, Any]:
+        meta: dict[str, Any] = {"torch_threads": _driver_threads()}
+        if os.environ.get(KILL_ONCE_ENV):
+            meta.update(kill_once=os.environ[KILL_ONCE_ENV], kill_after_s=os.environ.get(KILL_AFTER_ENV))
+        return meta
+
+    def _meters(self, ordered: list[Task]) -> dict[str, _Meter]:
+        meters: dict[str, _Meter] = {}
+        for task in ordered:
+            kind = unit_kind(task.unit_id)
+            meters.setdefault(kind, _Meter(kind, 0, self.progress)).total += 1
+        return meters
+
+    def _finished(self, task: Task, value: Any, pid: int, node: str, meters: dict[str, _Meter]) -> None:
+        self.worker_pids.add((node, pid))
+        kind = unit_kind(task.unit_id)
+        self.tasks[kind] = self.tasks.get(kind, 0) + 1
+        meters[kind].tick()
+
+    def map_pool(self, pool: WorkerPool, tasks: Iterable[Task], on_result: OnResult | None = None) -> list[tuple[str, Any]]:
+        """Tasks on a pool of actors, each building ``pool``'s state once from the object store.
+
+        As many actors as the cluster runs tasks at once (and no more than
+        tasks); each runs one task at a time, the next as soon as it is free.
+        An actor whose process dies is restarted (state rebuilt) and its task
+        re-run, up to ``max_retries`` times. ``on_result`` is called here as
+        each task finishes; the actors are stopped at the end.
+        """
+        ray = self._ray if self._ray is not None else self.start()._ray
+        ordered = sorted(tasks, key=lambda task: task.unit_id)
+        if not ordered:
+            return []
+        gpus = self._gpus()
+        retries = self.settings.max_retries
+        actor_class = ray.remote(_PoolActor).options(
+            num_cpus=self.settings.num_cpus_per_task, num_gpus=gpus, max_restarts=retries, max_task_retries=retries,
+        )
+        meta_base = self._meta()
+        plain = (int, float, str, bool, type(None))
+        args = tuple(arg if isinstance(arg, plain) else ray.put(arg) for arg in pool.args)  # once, for every actor
+        size = max(1, min(self.slots() or 1, len(ordered)))
+        actors = [actor_class.remote(meta_base, pool.setup, *args) for _ in range(size)]
+        self.pools[pool.kind] = self.pools.get(pool.kind, 0) + size
+        meters = self._meters(ordered)
+        results: dict[str, Any] = {}
+        pending: dict[Any, tuple[Task, Any]] = {}
+        idle, queue = list(actors), list(ordered)
+        try:
+            while queue or pending:
+                while queue and idle:
+                    actor, task = idle.pop(0), queue.pop(0)
+                    ref = actor.run.remote({**meta_base, "unit_id": task.unit_id}, task.function, *task.args)
+                    pending[ref] = (task, actor)
+                done, _ = ray.wait(list(pending), num_returns=1)
+                for ref in done:
+                    task, actor = pending.pop(ref)
+                    idle.append(actor)
+                    value, pid, node = self._get(ray, ref, task)
+                    results[task.unit_id] = value
+                    self._finished(task, value, pid, node, meters)
+                    if on_result is not None:
+                        on_result(task.unit_id, value)
+        finally:
+            for actor in actors:
+                try:
+                    ray.kill(actor)
+                except Exception:
+                    pass
+        return [(task.unit_id, results[task.unit_id]) for task in ordered]
+
     def map(self, tasks: Iterable[Task]) -> list[tuple[str, Any]]:
         ray = self._ray if self._ray is not None else self.start()._ray
         ordered = sorted(tasks, key=lambda task: task.unit_id)
         if not ordered:
             return []
-        gpus = self.num_gpus()
-        if gpus > self.resources.get("GPU", 0.0):
-            raise UsageError(f"execution.num_gpus_per_task: the model runs on {self.device()}, so each task needs "
-                             f"{gpus:g} GPU, but the Ray cluster has {self.resources.get('GPU', 0.0):g}")
+        gpus = self._gpus()
         remote = ray.remote(_run_unit).options(
             num_cpus=self.settings.num_cpus_per_task, num_gpus=gpus, max_retries=self.settings.max_retries,
             retry_exceptions=False,
         )
-        meta_base: dict[str, Any] = {"torch_threads": _driver_threads()}
-        if os.environ.get(KILL_ONCE_ENV):
-            meta_base.update(kill_once=os.environ[KILL_ONCE_ENV], kill_after_s=os.environ.get(KILL_AFTER_ENV))
+        meta_base = self._meta()
         shared: dict[int, Any] = {}  # id(object) -> ObjectRef: one copy of an argument several tasks share
         counts: dict[int, int] = {}
         for task in ordered:
@@ -295,10 +386,7 @@ class RayExecutor:
                 shared[id(arg)] = ray.put(arg)
             return shared[id(arg)]
 
-        meters: dict[str, _Meter] = {}
-        for task in ordered:
-            kind = unit_kind(task.unit_id)
-            meters.setdefault(kind, _Meter(kind, 0, self.progress)).total += 1
+        meters = self._meters(ordered)
         limit = self.slots() or 1
         if self.settings.max_concurrency is None:
             limit = len(ordered)  # Ray queues what does not fit; the limit only guards a cap the user set
@@ -316,10 +404,7 @@ class RayExecutor:
                     task = pending.pop(ref)
                     value, pid, node = self._get(ray, ref, task)
                     results[task.unit_id] = value
-                    self.worker_pids.add((node, pid))
-                    kind = unit_kind(task.unit_id)
-                    self.tasks[kind] = self.tasks.get(kind, 0) + 1
-                    meters[kind].tick()
+                    self._finished(task, value, pid, node, meters)
         finally:
             for ref in pending:  # an error in one unit: the others are not waited for
                 try:
@@ -354,4 +439,10 @@ class RayExecutor:
             "workers": self.slots(),
             "worker_processes_used": len(self.worker_pids),
             "tasks": dict(sorted(self.tasks.items())),
+            "actors": dict(sorted(self.pools.items())),
+            **({"notes": dict(sorted(self.notes.items()))} if self.notes else {}),
         }
+
+    def note(self, name: str, amount: int = 1) -> None:
+        """Count something in the run block's ``execution.notes`` (never in results.json's body)."""
+        self.notes[name] = self.notes.get(name, 0) + amount

@@ -161,14 +161,14 @@ def training_recipe(options: AdversarialAugment, texts: Any) -> Any:
 
 
 def _attack(handle: "ModelHandle", split: "Split", label_names: tuple[str, ...], options: AdversarialAugment, examples: int,
-            seed: int, choice: Any) -> Any:
+            seed: int, choice: Any, executor: Any = None) -> Any:
     from harness import Predictor
     from harness_robustness.attack import run_attack
 
     return run_attack(
         split.texts, split.labels, label_names, Predictor(handle),
         recipe=choice.recipe, examples=examples, query_budget=options.query_budget, seed=seed,
-        changed_unit=choice.changed_unit,
+        changed_unit=choice.changed_unit, executor=executor,
     )
 
 
@@ -199,7 +199,7 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     first = fine_tune(model, data, settings, seed=ctx.seed, progress=not quiet)
     first_state = copy.deepcopy(model.model.state_dict())
     progress(f"adversarial training: attacking {min(options.examples, len(train))} training examples with {recipe} ({choice.reason})")
-    made = _attack(model, train, data.label_names, options, options.examples, seed_train, choice)
+    made = _attack(model, train, data.label_names, options, options.examples, seed_train, choice, ctx.executor)
     successes = list(made.successes)
     augmented = _augmented(train, successes, data.label_names)
     bundle = dataclasses.replace(data, splits={**data.splits, "train": augmented})
@@ -211,10 +211,10 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
     progress(f"adversarial training: attacking the same {min(eval_examples, len(evaluation))} {evaluation.name} examples before and after")
     model.model.load_state_dict(first_state)
     model.model.eval()
-    before = _attack(model, evaluation, data.label_names, options, eval_examples, seed_eval, choice)
+    before = _attack(model, evaluation, data.label_names, options, eval_examples, seed_eval, choice, ctx.executor)
     model.model.load_state_dict(final_state)
     model.model.eval()
-    after = _attack(model, evaluation, data.label_names, options, eval_examples, seed_eval, choice)
+    after = _attack(model, evaluation, data.label_names, options, eval_examples, seed_eval, choice, ctx.executor)
     model.refresh_digest()
 
     added = hashlib.sha256(json.dumps([[s["perturbed"], s["original_label"]] for s in successes], ensure_ascii=False).encode("utf-8"))

@@ -34,7 +34,8 @@ from harness_robustness.wrapper import make_wrapper
 
 __all__ = [
     "AttackOutcome", "CHUNK_SIZE", "attack_pairs", "stratified_sample", "run_attack", "summarise", "chunk_seed",
-    "chunk_key", "attack_identity", "words_touched",
+    "chunk_key", "attack_identity", "words_touched", "ChunkSpec", "ChunkAttacker", "ChunkResult", "attack_chunk",
+    "worker_attacker",
 ]
 
 CHUNK_SIZE = 10
@@ -293,8 +294,13 @@ def run_attack(
     checkpoint_dir: str | os.PathLike | None = None,
     checkpoint_fields: Mapping[str, Any] | None = None,
     changed_unit: str = "word",
+    executor: Any = None,
 ) -> AttackOutcome:
     """Attack a class-stratified sample of ``examples`` texts with ``recipe`` through ``predictor``.
+
+    The chunks are units of work for ``executor`` (the run's ``ctx.executor``;
+    none: this process): see :func:`_attack_chunks`. Every engine gives the
+    same records and moves ``predictor``'s counters alike.
 
     With ``checkpoint_dir``, finished chunks are saved and reused under
     :func:`chunk_key` (the model's identity, the attack, ``checkpoint_fields``
@@ -317,7 +323,8 @@ def run_attack(
     directory = Path(checkpoint_dir) if identity is not None else None
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
-    records: list[dict] = []
+    done: dict[int, list[dict]] = {}
+    todo: list[ChunkSpec] = []
     for chunk, start in enumerate(range(0, len(sample), CHUNK_SIZE)):
         indices = sample[start : start + CHUNK_SIZE]
         pairs = [(str(texts[i]), labels[i]) for i in indices]
@@ -326,13 +333,118 @@ def run_attack(
             path = directory / f"chunk-{chunk:05d}-{chunk_key(identity, chunk, pairs)[:32]}.json"
             if path.is_file():
                 try:
-                    records.extend(json.loads(path.read_text(encoding="utf-8")))
+                    done[chunk] = json.loads(path.read_text(encoding="utf-8"))
                     continue
                 except (OSError, json.JSONDecodeError):
                     pass  # unreadable checkpoint: attack the chunk again
-        results = attack_pairs(attack, pairs, chunk_seed(seed, chunk), query_budget)
-        chunk_records = [_record(i, r, label_names, changed_unit) for i, r in zip(indices, results)]
-        if path is not None:
-            _write_atomic(path, chunk_records)
-        records.extend(chunk_records)
+        todo.append(ChunkSpec(chunk, tuple(indices), tuple(pairs), chunk_seed(seed, chunk), query_budget,
+                              tuple(label_names), changed_unit, None if path is None else str(path)))
+    if todo:
+        done.update(_attack_chunks(todo, attack, predictor, recipe, executor))
+    records = [record for chunk in sorted(done) for record in done[chunk]]
     return summarise(recipe, components, query_budget, records, changed_unit)
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """One chunk of the sample: a unit of work (``chunk-NNNNN``) for the run's executor."""
+
+    chunk: int
+    indices: tuple[int, ...]
+    pairs: tuple[tuple[str, int], ...]
+    seed: int
+    query_budget: int | None
+    label_names: tuple[str, ...]
+    changed_unit: str
+    checkpoint: str | None  # written by the driver once the chunk's records are final
+
+    @property
+    def unit_id(self) -> str:
+        return f"chunk-{self.chunk:05d}"
+
+
+@dataclass
+class ChunkAttacker:
+    """What attacks chunks in one process: the attack, built once, and (on a worker) its recording predictor."""
+
+    attack: Any
+    recorder: Any = None  # harness.ml.remote.RecordingPredictor on a worker; None over the run's own Predictor
+    cache: Mapping[str, Any] = field(default_factory=dict)  # the driver's cache when the attack started
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    records: list[dict]
+    log: Any = None  # harness.ml.remote.QueryLog of a worker's predictor
+
+
+def worker_attacker(payload: Any, cache: Mapping[str, Any], recipe: str) -> ChunkAttacker:
+    """A pool worker's state: the driver's model rebuilt from ``payload`` (object store) and the attack, built once."""
+    # Not in the public API (yet): the model payload and the predictor that records what it answered.
+    from harness.ml.remote import unpack_model
+
+    recorder = unpack_model(payload)
+    return ChunkAttacker(build_attack(recipe, make_wrapper(recorder)), recorder, cache)
+
+
+def attack_chunk(state: ChunkAttacker, spec: ChunkSpec) -> ChunkResult:
+    """Attack one chunk with its own seed and a cleared attack cache; on a worker, with the driver's cache and a log."""
+    if state.recorder is not None:
+        state.recorder.restart(state.cache)
+    results = attack_pairs(state.attack, list(spec.pairs), spec.seed, spec.query_budget)
+    records = [_record(i, r, spec.label_names, spec.changed_unit) for i, r in zip(spec.indices, results)]
+    return ChunkResult(records, state.recorder.take_log() if state.recorder is not None else None)
+
+
+def _attack_chunks(todo: list[ChunkSpec], attack: Any, predictor: Any, recipe: str, executor: Any) -> dict[int, list[dict]]:
+    """Each chunk of ``todo`` attacked through ``executor`` (none: here); chunk -> records, checkpoints written.
+
+    Local engine: the tasks run here, in chunk order, over the run's own
+    Predictor (``attack``), exactly as a plain loop. Another engine: each
+    worker rebuilds the model from the object store once and starts every
+    chunk from a copy of this predictor's cache; back here, in chunk order,
+    :func:`harness.ml.remote.replay_queries` checks that this predictor would
+    have forwarded exactly the texts the worker did (so the same batches and
+    logits, so the same records) and takes over the worker's outputs and
+    counters; a chunk for which it would not have (a text an earlier chunk
+    computed) is attacked again here, as the local engine would.
+    """
+    # Not in the public API (yet): the executor's unit of work and worker pool.
+    from harness.run.executor import LocalExecutor, Task, WorkerPool
+
+    executor = executor if executor is not None else LocalExecutor()
+    specs = {spec.unit_id: spec for spec in todo}
+    tasks = [Task(spec.unit_id, attack_chunk, (spec,)) for spec in todo]
+    done: dict[int, list[dict]] = {}
+
+    def finish(spec: ChunkSpec, records: list[dict]) -> None:
+        if spec.checkpoint is not None:
+            _write_atomic(Path(spec.checkpoint), records)
+        done[spec.chunk] = records
+
+    if getattr(executor, "engine", "local") == "local":
+        pool = WorkerPool("chunk", worker_attacker, in_process=lambda: ChunkAttacker(attack))
+        executor.map_pool(pool, tasks, on_result=lambda unit, result: finish(specs[unit], result.records))
+        return done
+
+    from harness.ml.remote import cache_snapshot, pack_model, replay_queries
+
+    arrived: dict[str, ChunkResult] = {}
+    waiting = [spec.unit_id for spec in todo]  # chunk order: the order the local engine attacks them in
+
+    def settle(unit: str, result: ChunkResult) -> None:
+        arrived[unit] = result
+        while waiting and waiting[0] in arrived:
+            spec = specs[waiting.pop(0)]
+            outcome = arrived.pop(spec.unit_id)
+            if replay_queries(predictor, outcome.log):
+                finish(spec, outcome.records)
+                continue
+            getattr(executor, "note", lambda name: None)("chunks_attacked_again_on_driver")
+            getattr(executor, "progress", lambda message: None)(
+                f"{spec.unit_id}: this run's predictor had cached texts the worker computed; attacked again here")
+            finish(spec, attack_chunk(ChunkAttacker(attack), spec).records)
+
+    pool = WorkerPool("chunk", worker_attacker, (pack_model(predictor), cache_snapshot(predictor), recipe))
+    executor.map_pool(pool, tasks, on_result=settle)
+    return done

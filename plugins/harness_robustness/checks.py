@@ -101,7 +101,7 @@ def attack_outcome(ctx: "RunContext", options: AttackOptions) -> Any:
             recipe=choice.recipe, examples=options.examples, query_budget=options.query_budget,
             seed=int(ctx.rng(f"robustness:{choice.recipe}").integers(0, 2**31 - 1)),
             checkpoint_dir=ctx.checkpoint_dir("robustness", choice.recipe), checkpoint_fields=fields,
-            changed_unit=choice.changed_unit,
+            changed_unit=choice.changed_unit, executor=ctx.executor,
         )
     return ctx.extra[key]
 
@@ -180,7 +180,7 @@ class _AttackCheck(Check):
 
 class AttackSuccessRate(_AttackCheck):
     id = "robustness.attack_success_rate"
-    title = "Adversarial attack success rate"
+    title = N_("Adversarial attack success rate")
     description = "Share of correctly classified examples whose prediction a TextAttack recipe flips with small edits."
     primary_metric = "attack_success_rate"
     default_thresholds = {"attack_success_rate": Threshold(max=0.5)}
@@ -188,7 +188,7 @@ class AttackSuccessRate(_AttackCheck):
 
 class AccuracyUnderAttack(_AttackCheck):
     id = "robustness.accuracy_under_attack"
-    title = "Accuracy under attack"
+    title = N_("Accuracy under attack")
     description = "Accuracy on the attacked sample after the attack (examples it could not flip)."
     primary_metric = "accuracy_under_attack"
     default_thresholds = {"accuracy_under_attack": Threshold(min=0.3)}
