@@ -82,6 +82,13 @@ STILL_PRIVATE: dict[str, dict[str, str]] = {
     "harness_robustness": {
         "harness.ml.training.fine_tune": "adversarial training runs the core's loop twice",
         "harness.run.provenance.result_key": "attack checkpoints keyed by their inputs and library versions",
+        "harness.run.executor.Task": "attack chunks are units of work for ctx.executor",
+        "harness.run.executor.WorkerPool": "attack chunks share a model and a built attack per worker (ctx.executor.map_pool)",
+        "harness.run.executor.LocalExecutor": "run_attack called without a run (tests, scripts) attacks its chunks here",
+        "harness.ml.remote.pack_model": "the model shipped to the attack's workers through the engine's object store",
+        "harness.ml.remote.unpack_model": "a worker rebuilds the model and a recording predictor from that payload",
+        "harness.ml.remote.cache_snapshot": "a worker starts each chunk from the run predictor's cache",
+        "harness.ml.remote.replay_queries": "a worker's queries counted on the run's predictor as the local engine counts them",
         "harness.text.diff.marked_segments": "changed words marked in the report (as charts: a report helper)",
         "harness.text.language.detect_languages": "adversarial training picks its recipe by the training texts' language "
                                                   "(the runner measures only the evaluation texts: ctx.languages)",
