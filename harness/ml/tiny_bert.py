@@ -12,6 +12,8 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from harness.text.i18n import N_
+
 if TYPE_CHECKING:
     from collections import Counter
 
@@ -19,8 +21,8 @@ BUILTIN_TINY_BERT = "builtin:tiny-bert"
 
 
 #: ``provenance.model.vocabulary.source`` of the built-in model, one per way its vocabulary is built.
-VOCABULARY_FROM_TRAINING = "training texts, personal data redacted"
-VOCABULARY_PUBLIC = (
+VOCABULARY_FROM_TRAINING = N_("training texts, personal data redacted")  # msgids: the report shows them translated
+VOCABULARY_PUBLIC = N_(
     "public text: scikit-learn's English stop words and the lower-case word forms of lemminflect's "
     "English lexicon (from the NLM SPECIALIST Lexicon), shortest first; no training text"
 )

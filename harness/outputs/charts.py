@@ -16,11 +16,25 @@ font that has it); a CJK font that fontconfig knows but matplotlib's font
 cache predates is added for this process. With no CJK font installed,
 matplotlib's "Glyph ... missing from font(s)" warnings (one per glyph) are
 silenced: the SVG still carries the text, which the viewer's fonts draw.
+
+Language: a chart is drawn in the language of the report being rendered
+(:func:`drawn_in`, set by ``render_html`` around the report-sections hook).
+Its fixed words are msgids (marked ``N_`` where they are written, here and in
+the plugins) and are translated before layout, so the translated labels are
+measured like any others; a label with data in it is a template filled by
+:func:`label`. Data drawn (class and group names, attack names: whatever went
+through ``_label`` or :func:`label`'s values) is never translated and, on a
+page in another language, is marked ``translate="no"``; a text the catalog
+cannot translate stays English and is marked ``lang="en"``. English charts
+are drawn exactly as before.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
+import html
 import io
 import re
 import shutil
@@ -28,9 +42,12 @@ import subprocess
 import warnings
 from typing import TYPE_CHECKING, Any, Sequence
 
+from harness.text.i18n import DEFAULT_LANGUAGE, N_, check_language, lookup, translator
 from harness.text.numbers import format_number
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from markupsafe import Markup
 
 #: Fonts with CJK glyphs, most common first (Linux: Noto / Source Han / WenQuanYi; Windows; macOS).
@@ -60,6 +77,51 @@ _STYLE = {
 _MISSING_GLYPH = r"Glyph \d+ \(.*\) missing from font\(s\)"
 
 _font_families: list[str] | None = None
+
+#: The language charts are drawn in (:func:`drawn_in`).
+_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("chart_language", default=DEFAULT_LANGUAGE)
+#: What the figure being drawn shows: data texts (never translated) and texts already in the chart's language.
+_DATA: contextvars.ContextVar[set[str]] = contextvars.ContextVar("chart_data")
+_TRANSLATED: contextvars.ContextVar[set[str]] = contextvars.ContextVar("chart_translated")
+
+
+@contextlib.contextmanager
+def drawn_in(language: str) -> "Iterator[None]":
+    """Charts drawn inside this block speak ``language`` (the report's); English outside any block."""
+    token = _LANGUAGE.set(check_language(language))
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def chart_language() -> str:
+    """The language the charts being drawn speak (:func:`drawn_in`)."""
+    return _LANGUAGE.get()
+
+
+def _registered(variable: "contextvars.ContextVar[set[str]]") -> set[str]:
+    try:
+        return variable.get()
+    except LookupError:
+        found: set[str] = set()
+        variable.set(found)
+        return found
+
+
+def label(template: str, **values: Any) -> str:
+    """A chart text with data in it: ``template`` (a msgid, marked ``N_`` by the caller) in the chart's language, filled with ``values``.
+
+    The values are data: shown as they are (cleaned like every drawn label) and,
+    on a page in another language, marked untranslatable inside the text.
+    """
+    shown = {name: _label(value) for name, value in values.items()}
+    language = chart_language()
+    wording = template if language == DEFAULT_LANGUAGE else (lookup(translator(language), template) or template)
+    text = wording.format(**shown)
+    if wording != template or language == DEFAULT_LANGUAGE:
+        _registered(_TRANSLATED).add(text)
+    return text
 
 
 def _fontconfig_cjk_files() -> list[str]:
@@ -108,10 +170,75 @@ def font_families() -> list[str]:
 
 
 def _label(text: Any, limit: int = 40) -> str:
+    """A data text as a chart draws it (one line, ``$`` escaped, shortened); remembered as data, never translated."""
     from harness.text.sanitize import one_line
 
     value = one_line(text).replace("$", r"\$")
-    return value if len(value) <= limit else value[: limit - 1] + "\u2026"
+    value = value if len(value) <= limit else value[: limit - 1] + "\u2026"
+    _registered(_DATA).add(value)
+    return value
+
+
+def _translate_texts(figure: Any, title: str) -> str:
+    """Every fixed text of ``figure`` (a msgid) in the chart's language before layout; the title (aria-label) too."""
+    language = chart_language()
+    if language == DEFAULT_LANGUAGE:
+        return title
+    from matplotlib.text import Text
+
+    tr, data, translated = translator(language), _registered(_DATA), _registered(_TRANSLATED)
+    for artist in figure.findobj(Text):
+        text = artist.get_text()
+        if not text or text in data or text in translated:
+            continue
+        found = lookup(tr, text)
+        if found is not None:
+            artist.set_text(found)
+            translated.add(found)
+    if title in translated:
+        return title
+    found = lookup(tr, title)
+    if found is not None:
+        translated.add(found)
+        return found
+    return title
+
+
+_SVG_TEXT = re.compile(r"<text([^>]*)>([^<]*)</text>")
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+
+
+def _mark_language(svg: str, title: str) -> str:
+    """On a page in another language: data texts ``translate="no"``, untranslated English ``lang="en"``.
+
+    A translated text with data in it (:func:`label`) marks the data inside it;
+    a chart whose title stayed English is marked English as a whole.
+    """
+    if chart_language() == DEFAULT_LANGUAGE:
+        return svg
+    from markupsafe import escape
+
+    data, translated = _registered(_DATA), _registered(_TRANSLATED)
+    drawn_data = sorted((str(escape(d)) for d in data if d), key=len, reverse=True)
+
+    def mark(match: "re.Match[str]") -> str:
+        attributes, content = match.groups()
+        text = html.unescape(content)
+        if text in data:
+            return f'<text{attributes} translate="no">{content}</text>'
+        if text in translated:
+            inside = [d for d in drawn_data if d in content]
+            if inside:
+                content = re.sub("|".join(re.escape(d) for d in inside), lambda m: f'<tspan translate="no">{m.group(0)}</tspan>', content)
+            return f"<text{attributes}>{content}</text>"
+        if _WORDS.search(text):
+            return f'<text{attributes} lang="en">{content}</text>'
+        return match.group(0)  # numbers and symbols
+
+    svg = _SVG_TEXT.sub(mark, svg)
+    if title not in translated:
+        svg = svg.replace("<svg", '<svg lang="en"', 1)
+    return svg
 
 
 def _to_svg(figure: Any, title: str) -> "Markup":
@@ -122,6 +249,7 @@ def _to_svg(figure: Any, title: str) -> "Markup":
     """
     import matplotlib.pyplot as plt
 
+    title = _translate_texts(figure, title)
     buffer = io.StringIO()
     try:
         with warnings.catch_warnings():
@@ -142,6 +270,9 @@ def _to_svg(figure: Any, title: str) -> "Markup":
     prefix = "c" + hashlib.sha256(svg.encode()).hexdigest()[:8] + "-"
     svg = re.sub(r'\sid="([^"]*)"', lambda m: f' id="{prefix}{m.group(1)}"' if m.group(1) in referenced else "", svg)
     svg = reference.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}" if m.group(2) in referenced else m.group(0), svg)
+    svg = _mark_language(svg, title)
+    _DATA.set(set())  # the next chart registers what it draws afresh (its labels may be made before its figure)
+    _TRANSLATED.set(set())
     from markupsafe import Markup, escape
 
     return Markup(svg.replace("<svg", f'<svg role="img" aria-label="{escape(title)}"', 1))
@@ -172,34 +303,34 @@ def confusion_matrix_svg(matrix: Sequence[Sequence[int]], labels: Sequence[str])
     names = [_label(name, 18) for name in labels]
     axes.set_xticks(range(len(names)), names, rotation=30, ha="right")
     axes.set_yticks(range(len(names)), names)
-    axes.set_xlabel("predicted")
-    axes.set_ylabel("true")
+    axes.set_xlabel(N_("predicted"))
+    axes.set_ylabel(N_("true"))
     for (i, j), value in np.ndenumerate(counts):
         axes.text(j, i, f"{int(value)}\n{share[i, j]:.0%}", ha="center", va="center", color="white" if share[i, j] > 0.6 else "black")
-    return _to_svg(figure, "Confusion matrix: counts and share of each true class")
+    return _to_svg(figure, N_("Confusion matrix: counts and share of each true class"))
 
 
 def reliability_svg(bins: Sequence[dict[str, Any]]) -> "Markup":
     """Accuracy against confidence per bin, the diagonal as perfect calibration, counts as bars."""
     filled = [b for b in bins if b.get("count")]
     figure, axes = _figure(4.2, 3.6)
-    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect calibration")
+    axes.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label=N_("perfect calibration"))
     if filled:
         confidence = [b["mean_confidence"] for b in filled]
         accuracy = [b["accuracy"] for b in filled]
-        axes.plot(confidence, accuracy, marker="o", color="#1f4e99", label="model")
+        axes.plot(confidence, accuracy, marker="o", color="#1f4e99", label=N_("model"))
         total = sum(b["count"] for b in filled)
         share = axes.twinx()
         share.bar([(b["lower"] + b["upper"]) / 2 for b in filled], [b["count"] / total for b in filled],
                   width=[(b["upper"] - b["lower"]) * 0.9 for b in filled], alpha=0.2, color="grey")
-        share.set_ylabel("share of examples")
+        share.set_ylabel(N_("share of examples"))
         share.set_ylim(0, 1)
     axes.set_xlim(0, 1)
     axes.set_ylim(0, 1)
-    axes.set_xlabel("mean confidence in bin")
-    axes.set_ylabel("accuracy in bin")
+    axes.set_xlabel(N_("mean confidence in bin"))
+    axes.set_ylabel(N_("accuracy in bin"))
     axes.legend(loc="upper left", frameon=False)
-    return _to_svg(figure, "Reliability diagram")
+    return _to_svg(figure, N_("Reliability diagram"))
 
 
 def interval_bars_svg(rows: Sequence[tuple[str, float | None, float | None, float | None]], *, xlabel: str, title: str) -> "Markup":
@@ -218,16 +349,16 @@ def interval_bars_svg(rows: Sequence[tuple[str, float | None, float | None, floa
     return _to_svg(figure, title)
 
 
-def roc_svg(fpr: Sequence[float], tpr: Sequence[float], *, title: str = "ROC curve (log-scale false positive rate)") -> "Markup":
+def roc_svg(fpr: Sequence[float], tpr: Sequence[float], *, title: str = N_("ROC curve (log-scale false positive rate)")) -> "Markup":
     """ROC with a log-scale x axis, where low-FPR behaviour (the part attacks care about) is visible."""
     figure, axes = _figure(4.2, 3.6)
     points = [(f, t) for f, t in zip(fpr, tpr) if f > 0]
     if points:
-        axes.plot([p[0] for p in points], [p[1] for p in points], color="#1f4e99", label="model")
+        axes.plot([p[0] for p in points], [p[1] for p in points], color="#1f4e99", label=N_("model"))
         low = min(p[0] for p in points)
-        axes.plot([low, 1], [low, 1], linestyle="--", color="grey", linewidth=1, label="chance")
+        axes.plot([low, 1], [low, 1], linestyle="--", color="grey", linewidth=1, label=N_("chance"))
     axes.set_xscale("log")
-    axes.set_xlabel("false positive rate (log)")
-    axes.set_ylabel("true positive rate")
+    axes.set_xlabel(N_("false positive rate (log)"))
+    axes.set_ylabel(N_("true positive rate"))
     axes.legend(loc="lower right", frameon=False)
     return _to_svg(figure, title)

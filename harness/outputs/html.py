@@ -76,7 +76,7 @@ def make_environment(search_paths: Sequence[str] = (), language: str = "en",
     # a plugin's string, or a {text, message_id, message_args} mapping (shown as its text in English)
     env.filters["localized"] = lambda text: limitation_text(text, language, style) if isinstance(text, Mapping) else plugin_text(text, language, style, tr)
     env.filters["change"] = env.filters["localized"]  # a comparison row's change (harness.compare.comparison.CHANGES)
-    # markup left in English (a chart whose labels a plugin drew): marked lang="en" on a translated page
+    # markup left in English (a chart drawn outside harness.outputs.charts' language): marked lang="en" on a translated page
     env.filters["english"] = (lambda markup: markup) if language == "en" else (lambda markup: Markup('<div lang="en">{}</div>').format(markup))
     env.globals["style"] = style
     env.globals["notranslate"] = "" if language == "en" else Markup(' translate="no"')
@@ -114,9 +114,13 @@ def _status_shown(status: str, form: str, language: str) -> str:
 def collect_sections(result: AuditResult, host: "PluginHost | None", language: str = "en") -> list[ReportSection]:
     if host is None:
         return []
+    from harness.outputs.charts import drawn_in
+
     probe_env = make_environment(language=language)
     sections: list[ReportSection] = []
-    for contributed in host.hook.harness_report_sections(result=result, env=probe_env):
+    with drawn_in(language):  # charts the sections draw speak the page's language (harness.outputs.charts)
+        contributed_sections = host.hook.harness_report_sections(result=result, env=probe_env)
+    for contributed in contributed_sections:
         for section in contributed or []:
             if not isinstance(section, ReportSection):
                 raise TypeError(f"harness_report_sections must return ReportSection objects, got {type(section).__name__}")
@@ -153,7 +157,10 @@ def section_translations(sections: Sequence[ReportSection], language: str) -> "g
 def _speaks(env: "jinja2.Environment", template: str, translations: "gettext.NullTranslations") -> bool:
     """Whether a partial is translated: it marks its strings and the catalogs translate at least one of them."""
     source, _, _ = env.loader.get_source(env, template)  # type: ignore[union-attr]
-    return any(isinstance(message, str) and lookup(translations, message) is not None
+    def msgid(message: Any) -> Any:  # a {% trans %} with variables is extracted as (msgid, None)
+        return message[0] if isinstance(message, tuple) and message else message
+
+    return any(isinstance(msgid(message), str) and lookup(translations, msgid(message)) is not None
                for _, _, message in env.extract_translations(source))  # type: ignore[attr-defined]
 
 

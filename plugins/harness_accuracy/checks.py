@@ -114,7 +114,7 @@ def _finite(value: float) -> float | None:
 
 class AccuracyCheck(_AccuracyCheck):
     id = "accuracy.accuracy"
-    title = "Accuracy"
+    title = N_("Accuracy")
     description = "Share of correct predictions on the evaluation split, with a Wilson interval and the confusion matrix."
     primary_metric = "accuracy"
     default_thresholds = {"accuracy": Threshold(min=0.7)}
@@ -126,7 +126,7 @@ class AccuracyCheck(_AccuracyCheck):
 
 class MacroF1Check(_AccuracyCheck):
     id = "accuracy.macro_f1"
-    title = "Macro F1"
+    title = N_("Macro F1")
     description = "Unweighted mean of per-class F1: a model that ignores a rare class cannot score well."
     primary_metric = "macro_f1"
     default_thresholds = {"macro_f1": Threshold(min=0.6)}
@@ -135,7 +135,7 @@ class MacroF1Check(_AccuracyCheck):
 
 class PerClassCheck(_AccuracyCheck):
     id = "accuracy.per_class"
-    title = "Per-class precision, recall and F1"
+    title = N_("Per-class precision, recall and F1")
     description = "Precision, recall and F1 of every class; gates on the worst class's recall."
     primary_metric = "min_class_recall"
     default_thresholds = {"min_class_recall": Threshold(min=0.5)}
@@ -147,7 +147,7 @@ class PerClassCheck(_AccuracyCheck):
 
 class RocAucCheck(_AccuracyCheck):
     id = "accuracy.roc_auc"
-    title = "ROC-AUC"
+    title = N_("ROC-AUC")
     description = "Area under the ROC curve (binary, or macro one-vs-rest for multiclass): ranking quality independent of the threshold."
     primary_metric = "roc_auc"
     default_thresholds = {"roc_auc": Threshold(min=0.75)}
@@ -174,7 +174,7 @@ class RocAucCheck(_AccuracyCheck):
 
 class CalibrationCheck(_AccuracyCheck):
     id = "accuracy.calibration"
-    title = "Calibration (expected calibration error)"
+    title = N_("Calibration (expected calibration error)")
     description = "Gap between confidence and accuracy (ECE, top-label, equal-width bins) with reliability-diagram data."
     primary_metric = "expected_calibration_error"
     default_thresholds = {"expected_calibration_error": Threshold(max=0.1)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness_accuracy.checks import AccuracyCheck, CalibrationCheck, PerClassCheck, RocAucCheck
+from harness_accuracy.checks import N_, AccuracyCheck, CalibrationCheck, PerClassCheck, RocAucCheck
 
 if TYPE_CHECKING:
     from harness import AuditResult, ReportSection
@@ -30,22 +30,22 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     accuracy = result.check(AccuracyCheck.id)
     if accuracy is not None and accuracy.evidence.get("confusion_matrix"):
         labels = accuracy.evidence.get("labels", [])
-        add(AccuracyCheck.id, "Confusion matrix", "harness_accuracy/confusion.html", labels=labels,
+        add(AccuracyCheck.id, N_("Confusion matrix"), "harness_accuracy/confusion.html", labels=labels,
             confusion=accuracy.evidence["confusion_matrix"],
             chart=charts.confusion_matrix_svg(accuracy.evidence["confusion_matrix"], labels))
     per_class = result.check(PerClassCheck.id)
     if per_class is not None and per_class.evidence.get("per_class"):
         rows = per_class.evidence["per_class"]
         chart = charts.interval_bars_svg([(r["label"], r["recall"], r.get("recall_low"), r.get("recall_high")) for r in rows],
-                                         xlabel="recall (Wilson interval)", title="Recall per class")
-        add(PerClassCheck.id, "Per class", "harness_accuracy/per_class.html", rows=rows, chart=chart)
+                                         xlabel=N_("recall (Wilson interval)"), title=N_("Recall per class"))
+        add(PerClassCheck.id, N_("Per class"), "harness_accuracy/per_class.html", rows=rows, chart=chart)
     roc = result.check(RocAucCheck.id)
     if roc is not None and roc.evidence.get("roc_curve"):
         curve = roc.evidence["roc_curve"]
-        add(RocAucCheck.id, "ROC curve", "harness_accuracy/roc.html", chart=charts.roc_svg(curve["fpr"], curve["tpr"]),
+        add(RocAucCheck.id, N_("ROC curve"), "harness_accuracy/roc.html", chart=charts.roc_svg(curve["fpr"], curve["tpr"]),
             positive=curve.get("positive_label", ""))
     calibration = result.check(CalibrationCheck.id)
     if calibration is not None and calibration.evidence.get("calibration"):
         bins = calibration.evidence["calibration"].get("bins", [])
-        add(CalibrationCheck.id, "Reliability diagram", "harness_accuracy/reliability.html", bins=bins, chart=charts.reliability_svg(bins))
+        add(CalibrationCheck.id, N_("Reliability diagram"), "harness_accuracy/reliability.html", bins=bins, chart=charts.reliability_svg(bins))
     return sections or None

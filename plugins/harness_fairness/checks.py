@@ -118,7 +118,7 @@ class _DisparityCheck(Check):
 
 class DemographicParityDifference(_DisparityCheck):
     id = "fairness.demographic_parity_difference"
-    title = "Demographic parity difference"
+    title = N_("Demographic parity difference")
     description = "Largest gap in positive-prediction rate between groups of a sensitive attribute (0 = equal)."
     measure = "demographic_parity_difference"
     primary_metric = "demographic_parity_difference"
@@ -127,7 +127,7 @@ class DemographicParityDifference(_DisparityCheck):
 
 class DemographicParityRatio(_DisparityCheck):
     id = "fairness.demographic_parity_ratio"
-    title = "Demographic parity ratio"
+    title = N_("Demographic parity ratio")
     description = "Lowest over highest group positive-prediction rate (1 = equal; the four-fifths rule asks >= 0.8)."
     measure = "demographic_parity_ratio"
     primary_metric = "demographic_parity_ratio"
@@ -137,7 +137,7 @@ class DemographicParityRatio(_DisparityCheck):
 
 class EqualizedOddsDifference(_DisparityCheck):
     id = "fairness.equalized_odds_difference"
-    title = "Equalized odds difference"
+    title = N_("Equalized odds difference")
     description = "Largest gap between groups in true or false positive rate (0 = equal error rates)."
     measure = "equalized_odds_difference"
     primary_metric = "equalized_odds_difference"
@@ -146,7 +146,7 @@ class EqualizedOddsDifference(_DisparityCheck):
 
 class EqualOpportunityDifference(_DisparityCheck):
     id = "fairness.equal_opportunity_difference"
-    title = "Equal opportunity difference"
+    title = N_("Equal opportunity difference")
     description = "Largest gap between groups in true positive rate: who is missed when they need the positive outcome."
     measure = "equal_opportunity_difference"
     primary_metric = "equal_opportunity_difference"
@@ -155,7 +155,7 @@ class EqualOpportunityDifference(_DisparityCheck):
 
 class WorstGroupAccuracyGap(_DisparityCheck):
     id = "fairness.worst_group_accuracy_gap"
-    title = "Worst-group accuracy gap"
+    title = N_("Worst-group accuracy gap")
     description = "Overall accuracy minus the accuracy of the worst-served group."
     measure = "worst_group_accuracy_gap"
     primary_metric = "worst_group_accuracy_gap"
@@ -164,7 +164,7 @@ class WorstGroupAccuracyGap(_DisparityCheck):
 
 class GroupMetricsCheck(Check):
     id = "fairness.group_metrics"
-    title = "Group metrics (alone and intersected)"
+    title = N_("Group metrics (alone and intersected)")
     description = "Count, selection rate, accuracy, TPR, FPR, FNR per group, each with an interval (Wilson, or a vectorised bootstrap)."
     Options = FairnessOptions
     regulations = FAIRNESS_CLAUSES
@@ -203,7 +203,7 @@ class CounterfactualCheck(Check):
     """
 
     id = "fairness.counterfactual"
-    title = "Counterfactual identity-term swaps"
+    title = N_("Counterfactual identity-term swaps")
     description = "Swap identity terms (gendered words, names, age and ethnicity words) in each text: how often does the prediction flip?"
     primary_metric = "flip_rate"
     default_thresholds = {"flip_rate": Threshold(max=0.05)}
@@ -289,7 +289,7 @@ class MitigationOptions(CheckOptions):
 
 class MitigationCheck(Check):
     id = "fairness.mitigation"
-    title = "Mitigation: group thresholds (Fairlearn ThresholdOptimizer)"
+    title = N_("Mitigation: group thresholds (Fairlearn ThresholdOptimizer)")
     description = "Opt-in: group-specific thresholds fitted on validation scores, evaluated on the test split, before and after."
     Options = MitigationOptions
     regulations = FAIRNESS_CLAUSES

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness_fairness.checks import CounterfactualCheck, GroupMetricsCheck
+from harness_fairness.checks import N_, CounterfactualCheck, GroupMetricsCheck
 
 if TYPE_CHECKING:
     from harness import AuditResult, ReportSection
@@ -31,9 +31,10 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
         for table in groups.evidence["tables"]:
             rows = [(g["group"], g["metrics"]["selection_rate"]["value"], g["metrics"]["selection_rate"]["low"], g["metrics"]["selection_rate"]["high"])
                     for g in table["groups"]]
-            chart = charts.interval_bars_svg(rows, xlabel=f"share predicted {table['class']}", title=f"Selection rate by {table['attribute']}") if " & " not in table["attribute"] else None
+            chart = charts.interval_bars_svg(rows, xlabel=charts.label(N_("share predicted {cls}"), cls=table["class"]),
+                                             title=charts.label(N_("Selection rate by {attribute}"), attribute=table["attribute"])) if " & " not in table["attribute"] else None
             shown.append({**table, "chart": chart})
-        sections.append(ReportSection(title="Groups", template="harness_fairness/groups.html", context={"tables": shown},
+        sections.append(ReportSection(title=N_("Groups"), template="harness_fairness/groups.html", context={"tables": shown},
                                       search_path=str(TEMPLATES), check=GroupMetricsCheck.id))
     counterfactual = result.check(CounterfactualCheck.id)
     if counterfactual is not None and counterfactual.evidence.get("attributes"):
@@ -43,6 +44,6 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
                 # Chinese has no spaces: its changed words are marked on the segmenter's words
                 mark = marked_words if has_han(example["original"]) or has_han(example["swapped"]) else marked_segments
                 examples.append({**example, "attribute": attribute["attribute"], "segments": mark(example["original"], example["swapped"])})
-        sections.append(ReportSection(title="Worst counterfactual examples", template="harness_fairness/counterfactual.html",
+        sections.append(ReportSection(title=N_("Worst counterfactual examples"), template="harness_fairness/counterfactual.html",
                                       context={"examples": examples}, search_path=str(TEMPLATES), check=CounterfactualCheck.id))
     return sections or None

@@ -81,10 +81,50 @@ def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (
 
 
 #: What was scanned (evidence "scanned"), one phrase per source of the folder (_release_folder).
-GIVEN = "the folder given in the check's options"
-SAVED = "the model folder this run saved (weights sha256 named in its card)"
-LOADED = "the model folder the audited model was loaded from"
-SCRATCH = "the audited model's tokenizer and config, saved with save_pretrained (no folder is released by this run)"
+GIVEN = N_("the folder given in the check's options")
+SAVED = N_("the model folder this run saved (weights sha256 named in its card)")
+LOADED = N_("the model folder the audited model was loaded from")
+SCRATCH = N_("the audited model's tokenizer and config, saved with save_pretrained (no folder is released by this run)")
+
+#: How a file was read (evidence ``files[].scanned``; ``scanned_message`` beside it when the phrase has values).
+TOKENS = N_("{count} tokens")
+LARGER = N_("no: larger than {size} MB")
+UNREADABLE_FILE = N_("no: unreadable ({error})")
+#: The detectors applied (evidence ``token_detectors`` / ``text_detectors``, with ``*_message`` beside them).
+TOKEN_DETECTORS = N_("{kinds}, {mrn} (identifier-shaped numbers), {more}")
+CONFIGURED_NAMES = N_("{detectors}, {name} (configured names)")
+BUNDLED_NAMES = N_("{detectors}, {name} (bundled list)")
+TEXT_DETECTORS = N_("every kind of {module}")
+NAMES_OFF = N_("{detectors} (bundled names off)")
+
+
+def _said(template: str, **args: Any) -> dict[str, Any]:
+    """A phrase as ``{"text", "message_id", "message_args"}`` (an argument may itself be one): the report translates it."""
+    def english(value: Any) -> Any:
+        return value["text"] if isinstance(value, dict) else value
+
+    return {"text": template.format(**{k: english(v) for k, v in args.items()}), "message_id": template, "message_args": args}
+
+
+def _scanned(template: str, **args: Any) -> dict[str, Any]:
+    """``scanned`` (the English phrase, as before) and ``scanned_message`` (the same phrase, translatable)."""
+    message = _said(template, **args)
+    return {"scanned": message["text"], "scanned_message": message}
+
+
+def _detectors(configured_names: bool, token_common_names: bool, text_common_names: bool) -> dict[str, Any]:
+    """The detectors applied to token lists and to other text, each in English and as a translatable message."""
+    tokens = _said(TOKEN_DETECTORS, kinds="email, phone", mrn="mrn", more="ssn, card, iban, ip")
+    if configured_names:
+        tokens = _said(CONFIGURED_NAMES, detectors=tokens, name="name")
+    if token_common_names:
+        tokens = _said(BUNDLED_NAMES, detectors=tokens, name="name")
+    texts = _said(TEXT_DETECTORS, module="harness.text.pii")
+    if not text_common_names:
+        texts = _said(NAMES_OFF, detectors=texts)
+    return {"token_detectors": tokens["text"], "token_detectors_message": tokens,
+            "text_detectors": texts["text"], "text_detectors_message": texts}
+
 
 #: The check's messages as catalog msgids: the phrase naming the folder is part of each (message args are data, never
 #: translated), so there is one full message per phrase; counts are passed as numbers, kinds and files as data.
@@ -286,12 +326,12 @@ def scan_folder(
         entry: dict[str, Any] = {"file": rel}
         scan.files.append(entry)
         if path.stat().st_size > max_file_mb * 1_000_000 and path.suffix != ".safetensors":
-            entry["scanned"] = f"no: larger than {max_file_mb:g} MB"
+            entry.update(_scanned(LARGER, size=f"{max_file_mb:g}"))
             continue
         before = len(scan.findings)
         try:
             if path.name in TOKEN_FILES:
-                entry["scanned"] = f"{_scan_tokens(rel, _file_tokens(path), scan, token_kind)} tokens"
+                entry.update(_scanned(TOKENS, count=_scan_tokens(rel, _file_tokens(path), scan, token_kind)))
                 if path.name == "tokenizer.json":
                     # added tokens and special tokens can also be sentences: scan them as text too
                     for where, piece in _tokenizer_json_tokens(json.loads(path.read_text(encoding="utf-8", errors="replace"))):
@@ -302,9 +342,9 @@ def scan_folder(
             elif path.suffix == SENTENCEPIECE_SUFFIX:
                 pieces = _sentencepiece_tokens(path)
                 if pieces is None:
-                    entry["scanned"] = "no: not a SentencePiece model, or sentencepiece is not installed"
+                    entry["scanned"] = N_("no: not a SentencePiece model, or sentencepiece is not installed")
                     continue
-                entry["scanned"] = f"{_scan_tokens(rel, pieces, scan, token_kind)} tokens"
+                entry.update(_scanned(TOKENS, count=_scan_tokens(rel, pieces, scan, token_kind)))
             elif path.suffix == ".safetensors":
                 for where, piece in _safetensors_metadata(path):
                     scan.findings.extend(
@@ -321,7 +361,7 @@ def scan_folder(
                 entry["scanned"] = N_("no: binary")
                 continue
         except (OSError, ValueError, UnicodeDecodeError, struct.error) as exc:
-            entry["scanned"] = f"no: unreadable ({type(exc).__name__})"
+            entry.update(_scanned(UNREADABLE_FILE, error=type(exc).__name__))
             continue
         entry["findings"] = len(scan.findings) - before
     return scan
@@ -355,7 +395,7 @@ def _release_folder(ctx: "RunContext", options: ArtifactPiiOptions, scratch: Pat
 
 class ArtifactPiiCheck(Check):
     id = "privacy.artifact_pii"
-    title = "Personal data in the model's released files"
+    title = N_("Personal data in the model's released files")
     description = (
         "Personal data in what is released with the model: tokenizer vocabulary, merges and added tokens "
         "(token by token), config, generation config and model card (as text), with masked findings."
@@ -398,10 +438,8 @@ class ArtifactPiiCheck(Check):
                 {"file": mask_text(f.file), "where": mask_text(f.where), "kind": f.kind, "masked": mask_value(f.value, f.kind)}
                 for f in scan.findings[: options.examples]
             ],
-            "findings_note": "values are masked (typed placeholder and shape: letters x, digits 9); raw values are never stored",
-            "token_detectors": "email, phone, mrn (identifier-shaped numbers), ssn, card, iban, ip"
-            + (", name (configured names)" if names else "") + (", name (bundled list)" if options.token_common_names else ""),
-            "text_detectors": "every kind of harness.text.pii" + ("" if options.text_common_names else " (bundled names off)"),
+            "findings_note": N_("values are masked (typed placeholder and shape: letters x, digits 9); raw values are never stored"),
+            **_detectors(bool(names), options.token_common_names, options.text_common_names),
             "configured_names": len(names),
             "vocabulary": vocabulary,
         }
@@ -431,6 +469,6 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     if check is None or "files" not in check.evidence:
         return None
     return [ReportSection(
-        title="Personal data in the released model files", template="harness_privacy/artifact_pii.html",
+        title=N_("Personal data in the released model files"), template="harness_privacy/artifact_pii.html",
         context={"evidence": check.evidence}, search_path=str(TEMPLATES), check=check.id,
     )]

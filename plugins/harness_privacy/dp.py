@@ -190,7 +190,7 @@ def _dp_info(ctx: "RunContext") -> dict[str, Any] | None:
 
 class DPEpsilon(Check):
     id = "privacy.dp_epsilon"
-    title = "Differential privacy budget (epsilon)"
+    title = N_("Differential privacy budget (epsilon)")
     description = (
         "The (epsilon, delta) guarantee of DP-SGD fine-tuning as computed by Opacus' accountant from the noise "
         "multiplier, sample rate and steps actually run; a model trained without DP has no formal guarantee."
@@ -242,7 +242,7 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     if check is None or "dp" not in check.evidence:
         return None
     return [ReportSection(
-        title="Privacy accounting", template="harness_privacy/dp.html",
+        title=N_("Privacy accounting"), template="harness_privacy/dp.html",
         context={"dp": check.evidence.get("dp"), "reason": check.evidence.get("reason", NO_GUARANTEE)},
         search_path=str(TEMPLATES), check=check.id,
     )]

@@ -61,6 +61,7 @@ PROVES_ATTACK = N_("the {attack} attack proves epsilon >= {bound} (delta {delta}
 PROVES_AUDIT = N_("the {audit} proves epsilon >= {bound} (delta {delta}, {level} confidence)")
 PROVES_NONE = N_("the {audit} proves no positive epsilon lower bound (delta {delta}, {level} confidence)")
 BROKEN = N_("{proved}, above the claimed epsilon {claimed}: the DP implementation or its accounting is broken")
+AUDIT_GRADIENT = N_("white-box gradient canary audit ({canaries} canaries, {planted} inserted)")
 CANNOT_REFUTE = N_("this audit cannot refute the claimed epsilon {claimed}: the most it could prove is {power} with the {audit} "
                    "at {level} confidence (delta {delta}); {proved}; {attack} attack AUC {auc}")
 CANNOT_REFUTE_CANARIES = N_("this audit cannot refute the claimed epsilon {claimed}: the most it could prove is {power} with the "
@@ -181,7 +182,7 @@ def _attack_summary(name: str, members: np.ndarray, nonmembers: np.ndarray, rng:
         "balanced_accuracy_interval": None if balanced_interval is None else balanced_interval.to_dict(),
         "tpr_at_fpr": {
             key: {"target_fpr": t.target_fpr, "tpr": t.tpr, "interval": None if t.interval is None else t.interval.to_dict(),
-                  "fpr": t.fpr, "resolvable": t.resolvable, "note": t.note}
+                  "fpr": t.fpr, "resolvable": t.resolvable, "note": t.note, "note_message": t.note_message}
             for key, t in low.items()
         },
         "roc": mm.downsample_curve(roc),
@@ -195,7 +196,7 @@ def _interval(data: dict[str, Any] | None) -> Interval | None:
 
 class MembershipInference(Check):
     id = "privacy.membership_inference"
-    title = "Membership inference and the empirical epsilon audit"
+    title = N_("Membership inference and the empirical epsilon audit")
     description = (
         "Loss-threshold and offline LiRA attacks telling training examples from unseen ones: AUC, balanced accuracy, "
         "TPR at 1% / 0.1% FPR from the exact ROC, and the epsilon lower bound the attack proves against the DP claim."
@@ -464,7 +465,7 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     if reference:
         curves["loss, non-DP twin"] = reference["roc"]
     return [ReportSection(
-        title="Membership inference", template="harness_privacy/membership.html",
+        title=N_("Membership inference"), template="harness_privacy/membership.html",
         context={"evidence": evidence, "chart": roc_chart(curves), "claimed": evidence.get("claimed"),
                  "audit": evidence["epsilon_audit"], "metrics": {m.name: m for m in check.metrics}},
         search_path=str(TEMPLATES), check=check.id,
@@ -481,11 +482,11 @@ def roc_chart(curves: dict[str, dict[str, list[float]]]) -> Any:
         if points:
             axes.plot([p[0] for p in points], [p[1] for p in points], drawstyle="steps-post", label=charts._label(name, 30))
             low = min(low, points[0][0])
-    axes.plot([low, 1], [low, 1], linestyle="--", color="grey", linewidth=1, label="chance")
+    axes.plot([low, 1], [low, 1], linestyle="--", color="grey", linewidth=1, label=N_("chance"))
     axes.set_xscale("log")
     axes.set_xlim(low, 1)
     axes.set_ylim(0, 1)
-    axes.set_xlabel("false positive rate (log): non-members called members")
-    axes.set_ylabel("true positive rate: members found")
+    axes.set_xlabel(N_("false positive rate (log): non-members called members"))
+    axes.set_ylabel(N_("true positive rate: members found"))
     axes.legend(loc="upper left", frameon=False)
-    return charts._to_svg(figure, "Membership inference ROC (log-scale false positive rate)")
+    return charts._to_svg(figure, N_("Membership inference ROC (log-scale false positive rate)"))

@@ -38,6 +38,14 @@ import numpy as np
 from harness import Interval
 
 
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+#: An unresolvable TPR-at-FPR's note as a msgid (the report translates ``note_message``; ``note`` stays English).
+NOT_RESOLVABLE = N_("not resolvable: an FPR of {fpr} needs at least {need} non-members, {used} were used")
+
+
 def _scores(values: Any, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=float).ravel()
     if array.size == 0:
@@ -168,6 +176,7 @@ class TprAtFpr:
     threshold: float | None
     resolvable: bool
     note: str = ""
+    note_message: Mapping[str, Any] | None = None  # the note as {"text", "message_id", "message_args"}
 
 
 def tpr_at_fpr(roc: Roc, target: float, level: float = 0.95) -> TprAtFpr:
@@ -177,8 +186,9 @@ def tpr_at_fpr(roc: Roc, target: float, level: float = 0.95) -> TprAtFpr:
     allowed = math.floor(target * roc.n_nonmembers + 1e-9)
     if allowed < 1:
         need = math.ceil(1.0 / target - 1e-9)
-        return TprAtFpr(target, None, None, None, None, False,
-                        f"not resolvable: an FPR of {target:.2%} needs at least {need} non-members, {roc.n_nonmembers} were used")
+        args = {"fpr": f"{target:.2%}", "need": need, "used": roc.n_nonmembers}
+        note = NOT_RESOLVABLE.format(**args)
+        return TprAtFpr(target, None, None, None, None, False, note, {"text": note, "message_id": NOT_RESOLVABLE, "message_args": args})
     ok = np.flatnonzero(roc.fp <= allowed)
     best = ok[np.argmax(roc.tp[ok])]
     tp = int(roc.tp[best])
@@ -222,6 +232,8 @@ class EpsilonAudit:
             "selection_bound": self.selection_bound if math.isfinite(self.selection_bound) else None,
             "evaluation": dict(self.evaluation),
             "method": self.method,
+            **({"method_message": {"text": AUDIT_METHOD, "message_id": AUDIT_METHOD_TEMPLATE, "message_args": {"formula": AUDIT_FORMULA}}}
+               if self.method == AUDIT_METHOD else {}),
             "power": self.power,
         }
 
@@ -238,11 +250,11 @@ def audit_power(n_members: int, n_nonmembers: int, delta: float, level: float = 
     return max(0.0, float(epsilon_bounds([n_members], [0], n_members, n_nonmembers, delta, level)[0]))
 
 
-AUDIT_METHOD = (
-    "eps >= max(log((TPR_low - delta) / FPR_high), log((1 - FPR_high - delta) / (1 - TPR_low))) "
-    "with Clopper-Pearson bounds; attack and threshold chosen on a random half of the members and "
-    "non-members, the bound computed on the other half only"
-)
+#: How the split audit's bound is computed: the formula is data (never translated), the words around it a msgid.
+AUDIT_FORMULA = "eps >= max(log((TPR_low - delta) / FPR_high), log((1 - FPR_high - delta) / (1 - TPR_low)))"
+AUDIT_METHOD_TEMPLATE = N_("{formula} with Clopper-Pearson bounds; attack and threshold chosen on a random half of the members "
+                           "and non-members, the bound computed on the other half only")
+AUDIT_METHOD = AUDIT_METHOD_TEMPLATE.format(formula=AUDIT_FORMULA)
 
 
 def audit_epsilon(

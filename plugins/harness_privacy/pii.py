@@ -178,7 +178,7 @@ def _rate(count: int, total: int) -> float | None:
 
 class PiiCheck(Check):
     id = "privacy.pii"
-    title = "Personal data in the texts"
+    title = N_("Personal data in the texts")
     description = (
         "Share of training and evaluation texts holding personal data (names, e-mail, phone, medical record "
         "numbers, SSN, payment cards, IBAN, IP addresses, dates of birth), with masked examples."
@@ -278,7 +278,7 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
         return None
     evidence = check.evidence
     return [ReportSection(
-        title="Personal data found", template="harness_privacy/pii.html",
+        title=N_("Personal data found"), template="harness_privacy/pii.html",
         context={"evidence": evidence, "kinds": evidence.get("kinds", []), "placeholders": PLACEHOLDERS},
         search_path=str(TEMPLATES), check=check.id,
     )]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness_robustness.checks import AccuracyUnderAttack, AttackSuccessRate
+from harness_robustness.checks import N_, AccuracyUnderAttack, AttackSuccessRate
 
 if TYPE_CHECKING:
     from harness import AuditResult, ReportSection
@@ -46,7 +46,7 @@ def adversarial_section(result: "AuditResult", check: Any) -> "ReportSection | N
     unit = record.get("changed_unit")
     added = [{**s, "segments": segments(s, unit)} for s in record.get("added_examples", [])]
     return ReportSection(
-        title="Adversarial training: robustness before and after", template="harness_robustness/adversarial.html",
+        title=N_("Adversarial training: robustness before and after"), template="harness_robustness/adversarial.html",
         context={"record": record, "added": added}, search_path=str(TEMPLATES), order=50,
         check=check.id if check is not None else None,
     )
@@ -67,7 +67,7 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
         unit = evidence.get("changed_unit")
         examples = [{**s, "segments": segments(s, unit)} for s in evidence.get("successes", [])[:20]]
         sections.append(ReportSection(
-            title="Attack and examples", template="harness_robustness/attack.html",
+            title=N_("Attack and examples"), template="harness_robustness/attack.html",
             context={"evidence": evidence, "examples": examples, "shown": len(examples)},
             search_path=str(TEMPLATES), check=check.id,
         ))
