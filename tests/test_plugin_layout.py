@@ -35,7 +35,7 @@ import harness
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = ROOT / "plugins"
-BUILTINS = ("harness_accuracy", "harness_fairness", "harness_privacy", "harness_robustness")
+BUILTINS = ("harness_accuracy", "harness_fairness", "harness_privacy", "harness_robustness", "harness_explain")
 EXAMPLE = ROOT / "examples" / "harness-keyword-guard" / "harness_keyword_guard"
 SCAFFOLD_INIT = ROOT / "harness" / "cli" / "scaffold_templates" / "__init__.py.tmpl"
 
@@ -78,6 +78,11 @@ STILL_PRIVATE: dict[str, dict[str, str]] = {
         "harness.run.executor.Task": "shadow models are units of work for ctx.executor",
         "harness.run.provenance.result_key": "a shadow's working folder keyed by its inputs and library versions",
         "harness.config.settings.FineTuneConfig": "the non-DP twin's fine_tune settings (runtime) and DP loop annotations",
+    },
+    "harness_explain": {
+        "harness.stats.intervals.bootstrap_intervals": "one resample matrix for every faithfulness and reliance statistic",
+        "harness.text.pii.find_pii": "personal-data spans weighed as protected and masked word by word in the highlighted texts",
+        "harness.text.pii.PLACEHOLDERS": "the core's placeholder for a masked span in the highlighted texts",
     },
     "harness_robustness": {
         "harness.ml.training.fine_tune": "adversarial training runs the core's loop twice",
