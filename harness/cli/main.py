@@ -391,10 +391,18 @@ def sign(results: str, key_file: str) -> None:
 
 
 @main.command()
-@click.argument("results")
+@click.argument("paths", nargs=-1, metavar="RESULTS | [DATA...]")
 @click.option("--pubkey", help="Require a signature by this public key (PEM from harness keygen, OpenSSH, or base64).")
-def verify(results: str, pubkey: str | None) -> None:
+@click.option("--attestation", type=click.Path(dir_okay=False),
+              help="Verify this in-toto attestation (harness attest) instead of a results.json; needs --pubkey.")
+@click.option("--model-dir", "model_dir", type=click.Path(file_okay=False),
+              help="With --attestation: check that this model folder's files are the attested ones.")
+def verify(paths: tuple[str, ...], pubkey: str | None, attestation: str | None, model_dir: str | None) -> None:
     """Check a results.json and every output file it lists against its manifest and signature.
+
+    With --attestation FILE --pubkey KEY: check the attestation's signature and
+    statement, and with --model-dir DIR and DATA paths (one data file, or
+    SPLIT=FILE per split file) that the model and data at hand are the attested ones.
 
     Exit 0: intact (and validly signed, if signed); 1: something changed or the
     signature does not hold (the message says what); 2: bad input.
@@ -405,6 +413,13 @@ def verify(results: str, pubkey: str | None) -> None:
 
         from harness.integrity.signing import VerificationError, short_fingerprint, verify_results
 
+        if attestation is not None:
+            return _verify_attestation(attestation, pubkey, model_dir, paths)
+        if model_dir is not None:
+            raise UsageError("--model-dir goes with --attestation (a results.json lists its own files)")
+        if len(paths) != 1:
+            raise UsageError("harness verify: give one results.json (or --attestation FILE with optional data paths)")
+        results = paths[0]
         try:
             outcome = verify_results(Path(results), Path(pubkey) if pubkey else None)
         except VerificationError as exc:
@@ -415,6 +430,81 @@ def verify(results: str, pubkey: str | None) -> None:
             click.echo(f"verified: signed by {short_fingerprint(outcome.fingerprint)}, results body and {files}")
         else:
             click.echo(f"verified: not signed; results body and {files} (they match the manifest, but without a signature anyone could have rewritten both)")
+        return 0
+
+    _guard(body)
+
+
+def _verify_attestation(attestation: str, pubkey: str | None, model_dir: str | None, data_paths: tuple[str, ...]) -> int:
+    from pathlib import Path
+
+    from harness.integrity.attestation import verify_attestation
+    from harness.integrity.signing import VerificationError, short_fingerprint
+
+    if not pubkey:
+        raise UsageError("--attestation needs --pubkey KEY: an attestation is only worth the key that signed it")
+    try:
+        checks = verify_attestation(Path(attestation), Path(pubkey), model_dir=Path(model_dir) if model_dir else None, data_paths=data_paths)
+    except VerificationError as exc:
+        click.echo(f"harness: attestation verification FAILED: {exc}", err=True)
+        return 1
+    for check in checks:
+        against = []
+        if check.model_files_checked:
+            against.append(f"{check.model_files_checked} model files in {model_dir}")
+        if check.data_splits_checked:
+            against.append(f"{check.data_splits_checked} data splits of {', '.join(data_paths)}")
+        matched = f"; matches {' and '.join(against)}" if against else "; subjects not compared with files (give --model-dir and data paths)"
+        click.echo(f"verified: attestation signed by {short_fingerprint(check.fingerprint)}, verdict {str(check.verdict).upper()}, "
+                   f"{check.subjects} subjects{matched}")
+    return 0
+
+
+@main.command()
+@click.argument("results")
+@click.option("--key", "key_file", required=True, help="Ed25519 private key (the one harness sign uses).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Attestation file to write (default: audit.intoto.jsonl beside RESULTS).")
+@click.option("--model-dir", "model_dir", type=click.Path(file_okay=False),
+              help="The audited model's folder, when the results folder holds no saved model (its weights must be the audited ones).")
+def attest(results: str, key_file: str, output: str | None, model_dir: str | None) -> None:
+    """Sign an in-toto attestation (DSSE envelope) of a results.json: model files and data splits as subjects.
+
+    Needs the optional extra audit-harness[attest].
+    """
+
+    def body() -> int:
+        from pathlib import Path
+
+        from harness.integrity.attestation import attest_results
+        from harness.integrity.signing import short_fingerprint
+
+        outcome = attest_results(Path(results), Path(key_file), Path(output) if output else None, Path(model_dir) if model_dir else None)
+        click.echo(f"wrote {outcome.path}: in-toto Statement v1 in a DSSE envelope signed by {short_fingerprint(outcome.fingerprint)}; "
+                   f"subjects: {outcome.model_files} model files ({outcome.model_source}) and {outcome.data_splits} data splits")
+        return 0
+
+    _guard(body)
+
+
+@main.group()
+def export() -> None:
+    """Publish the evidence where it is kept: ``harness export model-card``."""
+
+
+@export.command("model-card")
+@click.argument("results")
+@click.option("--model-dir", "model_dir", type=click.Path(file_okay=False), help="Write or update DIR/README.md, the card beside the weights.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write or update this card file instead.")
+def export_model_card(results: str, model_dir: str | None, output: str | None) -> None:
+    """Write or update a Hugging Face model card: model-index metrics and an Audit section; the card's other sections stay."""
+
+    def body() -> int:
+        from pathlib import Path
+
+        from harness.outputs.model_card import export_model_card as export_card
+
+        outcome = export_card(Path(results), model_dir=Path(model_dir) if model_dir else None, output=Path(output) if output else None)
+        click.echo(f"{'updated' if outcome.updated else 'wrote'} {outcome.path}: {outcome.metrics} model-index metrics and the Audit section")
         return 0
 
     _guard(body)

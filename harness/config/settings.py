@@ -263,6 +263,10 @@ class AuditConfig(_Strict):
     gate: GateConfig = GateConfig()
     execution: ExecutionConfig = ExecutionConfig()
     seed: int = 0
+    #: Kept for the harness_mlflow plugin, which checks its keys (``harness_validate_config``): the
+    #: MLflow server the finished run is logged to (off when absent). Where a run is reported is not an
+    #: input of the audit, and a tracking URI may carry credentials: provenance.config leaves it out.
+    mlflow: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -356,6 +356,7 @@ class Run:
         config_json = self.config.model_dump(mode="json")
         config_json.get("output", {}).pop("dir", None)  # where outputs went is run metadata (run.output_dir), not an input
         config_json.pop("execution", None)  # where units ran is run metadata (run.execution): the same audit on every engine
+        config_json.pop("mlflow", None)  # where the run is tracked is not an input (and a tracking URI may hold credentials)
         if config_json.get("output", {}).get("language") == "en":
             config_json["output"].pop("language")  # the default is left out, so English runs keep the config digest they had
         fine_tuning = ctx.training.to_dict() if ctx.training is not None and hasattr(ctx.training, "to_dict") else None
@@ -365,7 +366,7 @@ class Run:
             "config": config_json,
             "config_source": self.source,
             "config_sha256": manifest.sha256_bytes(manifest.canonical_bytes(config_json)),
-            "config_omits": ["output.dir", "execution"],
+            "config_omits": ["output.dir", "execution", "mlflow"],
             "suite": {"name": plan.suite.name, "source": plan.suite_source, "description": plan.suite.description,
                       "checks": plan.suite.model_dump(mode="json")["checks"]},  # what the suite file said (manifest.suite digests it)
             "seed": ctx.seed,
