@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS ?= test,minilm,ray,explain,attest,mlflow
+EXTRAS ?= test,minilm,ray,explain,attest,mlflow,compression
 
 .PHONY: demo test setup benchmarks clean chromium
 

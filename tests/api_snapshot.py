@@ -31,7 +31,7 @@ HOOKSPECS: dict[str, tuple[str, bool]] = {
     "harness_run_start": ("(ctx: RunContext) -> None", False),
     "harness_check_done": ("(result: CheckResult, ctx: RunContext) -> None", False),
     "harness_run_done": ("(result: AuditResult, ctx: RunContext) -> None", False),
-    "harness_validate_config": ("(config: AuditConfig) -> None", False),
+    "harness_validate_config": ("(config: AuditConfig, base_dir: Path) -> None", False),
     "harness_register_commands": ("(cli: click.Group) -> None", False),
 }
 

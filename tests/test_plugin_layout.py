@@ -35,7 +35,7 @@ import harness
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = ROOT / "plugins"
-BUILTINS = ("harness_accuracy", "harness_fairness", "harness_privacy", "harness_robustness", "harness_explain")
+BUILTINS = ("harness_accuracy", "harness_fairness", "harness_privacy", "harness_robustness", "harness_explain", "harness_compression")
 EXAMPLE = ROOT / "examples" / "harness-keyword-guard" / "harness_keyword_guard"
 SCAFFOLD_INIT = ROOT / "harness" / "cli" / "scaffold_templates" / "__init__.py.tmpl"
 
@@ -83,6 +83,11 @@ STILL_PRIVATE: dict[str, dict[str, str]] = {
         "harness.stats.intervals.bootstrap_intervals": "one resample matrix for every faithfulness and reliance statistic",
         "harness.text.pii.find_pii": "personal-data spans weighed as protected and masked word by word in the highlighted texts",
         "harness.text.pii.PLACEHOLDERS": "the core's placeholder for a masked span in the highlighted texts",
+    },
+    "harness_compression": {
+        "harness.ml.models": "a user's compressed model (compression.model) is loaded by the core's loader, as model.path",
+        "harness.plugin.manager.get_host": "that model goes through the harness_load_model hook first, as model.path does",
+        "harness.stats.paired.mcnemar_exact": "McNemar's exact test on correctness, the one harness compare uses",
     },
     "harness_robustness": {
         "harness.ml.training.fine_tune": "adversarial training runs the core's loop twice",

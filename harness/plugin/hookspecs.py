@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Callable
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import click
 
     import jinja2
@@ -72,7 +74,7 @@ def harness_register_commands(cli: "click.Group") -> None:
 
 
 @hookspec
-def harness_validate_config(config: "AuditConfig") -> None:
+def harness_validate_config(config: "AuditConfig", base_dir: "Path") -> None:
     """Check plugin-specific settings before anything is loaded or written.
 
     The core validates the config it knows; keys it keeps for plugins (such
@@ -82,6 +84,10 @@ def harness_validate_config(config: "AuditConfig") -> None:
     with exit code 2 before data, model or outputs are touched.
 
     :param config: the whole validated audit config.
+    :param base_dir: the folder relative paths in the config are read from (the
+        config file's; the working directory for a config given as a mapping),
+        so a path a plugin owns can be checked as the core checks ``data.path``.
+        Implementations that do not need it leave the parameter out.
     """
 
 

@@ -40,6 +40,7 @@ _CLAUSES: tuple[Clause, ...] = (
     Clause("EU AI Act", "Art. 15(3)", N_("Levels of accuracy and the relevant accuracy metrics are declared.")),
     Clause("EU AI Act", "Art. 15(4)", N_("Resilience to errors, faults and inconsistencies.")),
     Clause("EU AI Act", "Art. 15(5)", N_("Resilience to AI-specific attacks: poisoning, adversarial examples, confidentiality attacks.")),
+    Clause("EU AI Act", "Art. 43(4)", N_("A substantially modified high-risk AI system undergoes a new conformity assessment.")),
     Clause("NIST AI RMF", "MEASURE 1.1", N_("Approaches and metrics selected; what cannot be measured is documented.")),
     Clause("NIST AI RMF", "MEASURE 2.1", N_("Test sets, metrics and tools used during TEVV are documented.")),
     Clause("NIST AI RMF", "MEASURE 2.3", N_("Performance or assurance criteria are measured and demonstrated.")),

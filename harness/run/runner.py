@@ -509,7 +509,7 @@ class Run:
         from harness.run.engines import build_executor
 
         plan = self.plan()
-        self.host.hook.harness_validate_config(config=self.config)  # plugin keys: exit 2 before anything loads
+        self.host.hook.harness_validate_config(config=self.config, base_dir=self.base_dir)  # plugin keys: exit 2 before anything loads
         self.check_output_dir()  # a file given as --output: exit 2 now, not after the training
         ctx = RunContext(
             config=self.config,
