@@ -210,3 +210,37 @@ def test_data_files_are_compared_with_the_attested_splits(csv_run: Path, keys: t
     frame.to_csv(csv_run / "edited.csv", index=False)
     done = run_cli(*verify, "edited.csv", cwd=csv_run)
     assert done.returncode == 1 and "does not match its attested fingerprint" in done.stderr
+
+
+def _ci_attest_commands() -> list[tuple[str, str]]:
+    """(where, shell command) of the optional attestation step in each CI example."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1] / "examples" / "ci"
+    github = yaml.safe_load((root / "github-actions.yml").read_text(encoding="utf-8"))
+    step = next(s for s in github["jobs"]["audit"]["steps"] if s.get("id") == "attest")
+    assert step["if"] == "always()" and "secrets.AUDIT_SIGNING_KEY" in step["env"]["AUDIT_SIGNING_KEY"]
+    gitlab = yaml.safe_load((root / "gitlab-ci.yml").read_text(encoding="utf-8"))["model-audit"]
+    assert "audit-report/audit.intoto.jsonl" in gitlab["artifacts"]["paths"]
+    return [("github", step["run"]), ("gitlab", next(c for c in gitlab["after_script"] if "harness attest" in c))]
+
+
+@pytest.mark.parametrize("where", ["github", "gitlab"])
+def test_ci_examples_attest_when_a_key_is_configured(attested: Path, keys: tuple[Path, Path], tmp_path: Path, where: str) -> None:
+    import os
+
+    command = dict(_ci_attest_commands())[where]
+    shutil.copytree(attested, tmp_path / "audit-report", ignore=shutil.ignore_patterns("audit.intoto.jsonl"))
+    env = offline_env(AUDIT_OUTPUT="audit-report", RUNNER_TEMP=str(tmp_path))
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("AUDIT_SIGNING_KEY", None)
+    done = subprocess.run(["bash", "-e", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "not set" in done.stdout and not (tmp_path / "audit-report" / "audit.intoto.jsonl").exists()
+    env["AUDIT_SIGNING_KEY"] = keys[0].read_text(encoding="utf-8")
+    done = subprocess.run(["bash", "-e", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not list(tmp_path.glob("audit.key*"))  # the key file is removed again
+    done = run_cli("verify", "--attestation", "audit-report/audit.intoto.jsonl", "--pubkey", str(keys[1]),
+                   "--model-dir", "audit-report/model", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert run_cli("verify", "audit-report/results.json", "--pubkey", str(keys[1]), cwd=tmp_path).returncode == 0

@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 ARTIFACTS: tuple[str, ...] = ("results.json", "report.html", "junit.xml", "summary.md")
 PROBE_TIMEOUT_S = 5.0
 BATCH_METRICS, BATCH_PARAMS, BATCH_TAGS = 1000, 100, 100
-#: While logging: few retries and a bounded wait, unless the user set MLflow's own variables.
-HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+#: While logging, unless the user set MLflow's own variables: few retries and a bounded wait, and no
+#: "View run at URL" line on stdout (harness prints its summary there; the URL may hold a password).
+CLIENT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+              "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true"}
 
 
 class TrackingUnavailable(Exception):
@@ -129,10 +131,10 @@ def probe(uri: str) -> None:
 
 
 @contextlib.contextmanager
-def http_limits() -> Iterator[None]:
-    added = [name for name in HTTP_LIMITS if name not in os.environ]
+def client_env() -> Iterator[None]:
+    added = [name for name in CLIENT_ENV if name not in os.environ]
     for name in added:
-        os.environ[name] = HTTP_LIMITS[name]
+        os.environ[name] = CLIENT_ENV[name]
     try:
         yield
     finally:
@@ -178,7 +180,7 @@ def log_run(result: "AuditResult", ctx: "RunContext", settings: "MlflowSettings"
 def log_run_safely(result: "AuditResult", ctx: "RunContext", settings: "MlflowSettings") -> Logged | None:
     """:func:`log_run`, with every failure turned into one warning line: the audit's outcome stays as it is."""
     try:
-        with http_limits():
+        with client_env():
             logged = log_run(result, ctx, settings)
     except TrackingUnavailable as exc:
         _warn(f"the MLflow tracking server {exc}; the run was not logged (outputs and exit code unaffected)")
