@@ -3,9 +3,11 @@
 (a) every string marked for translation (templates, plugin partials, the marked Python modules,
     extracted with Babel and the repository's babel.cfg) has a real zh translation whose
     placeholders and markup match the English;
-(b) a real small run on the built-in Chinese data renders a zh report with no English left outside
-    data (``translate="no"``) and plugin text the catalog cannot translate yet (``lang="en"``,
-    checked to be text the plugins wrote into results.json, or a chart they drew);
+(b) a real small run on the built-in Chinese data, with the checks of the Chinese example's suite
+    (examples/chinese-triage.yaml: the default suite), renders a zh report with no English left
+    outside data (``translate="no"``); what is marked English (``lang="en"``) is the data's own
+    text alone (the dataset's description), never a string the harness or its plugins wrote,
+    charts included (drawn in Chinese, their data marked);
 (c) the English outputs are what they were: the sentences equal the English code they replaced,
     and the English page carries none of the new markup;
 (d) Markdown and JUnit in zh: JUnit stays well-formed XML, its messages are Chinese.
@@ -43,6 +45,7 @@ ALLOWED = {
     "AUC", "ROC", "SHA", "CPU", "SGD",
     "Wilson", "Clopper", "Pearson", "Newcombe", "Bonferroni", "MOVER", "DeLong", "McNemar",
     "Fairlearn", "Opacus", "LiRA", "PRV",
+    "Steinke", "Nasr", "Jagielski",  # authors cited in method notes
 }
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
@@ -65,6 +68,7 @@ checks:
   privacy.pii: {gate: false}
   robustness.attack_success_rate: {examples: 6, gate: false}
   privacy.membership_inference: {gate: false}
+  privacy.artifact_pii: {}
 """
 
 #: The built-in plugins whose check messages carry a message_id (their zh report shows no message in English).
@@ -224,6 +228,7 @@ class _Reader(HTMLParser):
         self.text: list[str] = []
         self.english: list[dict[str, Any]] = []
         self.labels: list[str] = []
+        self.chart_labels: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _VOID:
@@ -234,8 +239,8 @@ class _Reader(HTMLParser):
             self.english.append({"text": "", "svg": False})
         if tag == "svg" and self.english and self.hidden:
             self.english[-1]["svg"] = True
-        if not self.hidden and attributes.get("aria-label") and tag != "svg":
-            self.labels.append(attributes["aria-label"] or "")
+        if not self.hidden and attributes.get("aria-label"):
+            (self.chart_labels if tag == "svg" else self.labels).append(attributes["aria-label"] or "")
         hide = attributes.get("translate") == "no" or english or tag in ("head", "script", "style")
         self.stack.append((tag, hide, english and not self.hidden))
         self.hidden += hide
@@ -292,6 +297,65 @@ def test_the_zh_report_has_no_english_left(zh_run: ZhRun) -> None:
     assert len(CJK.findall(text)) > 2000
     # aria labels speak the page's language too (the charts' own labels are inside lang="en")
     assert reader.labels and all(not _english_left(label) for label in reader.labels), reader.labels
+
+
+def _data_texts(results: dict[str, Any]) -> set[str]:
+    """Text of the data itself that a zh report shows as recorded: the dataset's description (``provenance.data``).
+
+    A user's dataset is described in the user's words; the built-in generators record theirs in English
+    (harness/ml/builtin_data*.py), as they record the data's label and group names. Nothing else may be English.
+    """
+    description = (results.get("provenance", {}).get("data") or {}).get("description")
+    return {re.sub(r"\s+", " ", description).strip()} if description else set()
+
+
+def test_the_fixture_runs_the_checks_of_the_chinese_example() -> None:
+    """The zh fixture's suite has every check of the suite examples/chinese-triage.yaml runs (its sizes are smaller)."""
+    import yaml
+
+    example = yaml.safe_load((ROOT / "examples" / "chinese-triage.yaml").read_text(encoding="utf-8"))
+    suite = yaml.safe_load((ROOT / "suites" / f"{example['suite']}.yaml").read_text(encoding="utf-8"))
+    assert set(yaml.safe_load(SUITE)["checks"]) == set(suite["checks"])
+    assert example["data"]["path"] == "builtin:clinical-triage-zh"
+
+
+def test_only_the_data_is_left_in_english(zh_run: ZhRun) -> None:
+    """Every lang="en" span of the zh report is the data's own text: no harness or plugin string, no chart, is left English."""
+    page = zh_run.report
+    reader = _read(page)
+    data = _data_texts(zh_run.results_json)
+    shown = [re.sub(r"\s+", " ", e["text"]).strip() for e in reader.english]
+    assert [text for text in shown if text not in data] == []
+    assert data and all(text in shown for text in data)  # the description is shown, and marked English
+    assert not any(e["svg"] for e in reader.english) and not re.search(r'<svg [^>]*lang="en"', page)
+    # the charts speak Chinese: their fixed words are translated, their data (class, group, attack names) marked
+    assert page.count("<svg") >= 9 and "预测标签" in page and "真实标签" in page and "完美校准" in page
+    assert re.search(r'<text[^>]* translate="no">(紧急|非紧急)</text>', page)
+    # an aria label cannot mark its parts: besides the attribute names (data) it is Chinese
+    names = set((zh_run.results_json["provenance"].get("data") or {}).get("sensitive_columns") or [])
+    assert reader.chart_labels and all(CJK.search(label) for label in reader.chart_labels)
+    assert [label for label in reader.chart_labels if _english_left(" ".join(w for w in label.split() if w not in names))] == []
+
+
+def test_charts_speak_the_language_they_are_drawn_in() -> None:
+    """English charts are drawn as before; in zh their fixed words are translated, data marked, the rest marked English."""
+    from harness.outputs import charts
+
+    matrix, labels = [[3, 1], [0, 2]], ["urgent", "routine"]
+    english = str(charts.confusion_matrix_svg(matrix, labels))
+    with charts.drawn_in("en"):
+        assert str(charts.confusion_matrix_svg(matrix, labels)) == english
+    assert "predicted" in english and "translate=" not in english and "lang=" not in english
+    with charts.drawn_in("zh"):
+        chinese = str(charts.confusion_matrix_svg(matrix, labels))
+        own = str(charts.interval_bars_svg([("urgent", 0.5, 0.4, 0.6)], xlabel="a plugin's own words", title="Plugin chart"))
+        mixed = str(charts.interval_bars_svg([("a", 0.5, None, None)], xlabel=charts.label("share predicted {cls}", cls="urgent"),
+                                             title=charts.label("Selection rate by {attribute}", attribute="sex")))
+    assert charts.chart_language() == "en"
+    assert "预测标签" in chinese and 'aria-label="混淆矩阵' in chinese and re.search(r'<text[^>]* translate="no">urgent</text>', chinese)
+    assert "lang=" not in chinese and "predicted" not in chinese
+    assert re.search(r"<text[^>]* lang=\"en\">a plugin's own words</text>", own) and re.match(r'<svg [^>]*lang="en"', own)
+    assert '预测为 <tspan translate="no">urgent</tspan> 的比例' in mixed and 'aria-label="按 sex 分组的选择率"' in mixed
 
 
 def test_untranslated_plugin_text_is_marked_english_not_hidden(zh_run: ZhRun) -> None:
