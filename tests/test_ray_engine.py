@@ -9,6 +9,7 @@ tests/test_reproducibility.py compares two runs of the local engine.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import socket
@@ -33,17 +34,29 @@ PRIVACY: dict[str, Any] = {
 }
 
 
+#: The default suite at small sizes: its attack (deepwordbug, 30 examples) is 3 chunks of 10.
+DEFAULT: dict[str, Any] = {
+    "model": {"path": "builtin:tiny-bert", "fine_tune": {"epochs": 3, "lr": 2e-3, "batch_size": 16, "early_stopping_patience": 3}},
+    "data": {"path": "builtin:clinical-triage", "synthetic": {"size": 200}},
+    "suite": "default",
+    "output": {"formats": ["json"]},
+    "seed": 0,
+}
+
+
 def _body(folder: Path) -> str:
     text = (folder / "results.json").read_text(encoding="utf-8")
     assert text.count(TAIL_MARKER) == 1
     return text.split(TAIL_MARKER)[0]
 
 
-def _audit(folder: Path, engine: str) -> dict[str, Any]:
+def _audit(folder: Path, engine: str, base: dict[str, Any] = PRIVACY, **options: Any) -> dict[str, Any]:
     import harness
 
-    config = {**PRIVACY, "output": {**PRIVACY["output"], "dir": str(folder)}, "execution": {"engine": engine}}
-    harness.audit(config)
+    config = {**base, "output": {**base["output"], "dir": str(folder)}, "execution": {"engine": engine}}
+    # from a folder outside the repository: provenance.git names no commit (others may commit between two runs)
+    with contextlib.chdir(folder.parent):
+        harness.audit(config, **options)
     return json.loads((folder / "results.json").read_text(encoding="utf-8"))
 
 
@@ -134,7 +147,8 @@ def test_privacy_suite_on_ray_gives_the_local_engines_body_byte_for_byte(
 
     folder = tmp_path / "ray"
     config = {**PRIVACY, "output": {**PRIVACY["output"], "dir": str(folder)}, "execution": {"engine": "ray"}}
-    harness.audit(config, quiet=False)
+    with contextlib.chdir(tmp_path):
+        harness.audit(config, quiet=False)
     assert _body(folder) == _body(local_run)
     results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
     local = json.loads((local_run / "results.json").read_text(encoding="utf-8"))
@@ -170,6 +184,59 @@ def test_a_worker_killed_in_the_middle_of_a_shadow_model_is_retried_with_the_sam
     second = int((markers / "shadow-000.attempt-2").read_text())
     assert first != second  # the retry ran in a new worker process: the first one was killed
     assert results["run"]["execution"]["tasks"] == {"shadow": 2}
+
+
+@pytest.fixture(scope="module")
+def default_local_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("default-local") / "out"
+    _audit(folder, "local", DEFAULT)
+    return folder
+
+
+@needs_ray
+def test_default_suite_on_ray_with_workers_killed_mid_chunk_gives_the_local_body_and_resumes(
+    ray_instance: Any, default_local_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The attack's chunks run on an actor pool; each chunk's first attempt SIGKILLs its actor part-way through.
+
+    Ray restarts the actor (which rebuilds the model from the object store) and
+    re-runs the chunk: results.json's body, predictor counters included, is
+    still the local engine's byte for byte. Then the driver is "lost" during the
+    attack (its check dropped from results.json, one chunk checkpoint deleted)
+    and ``--resume`` on Ray attacks only that chunk, with the same checks.
+    """
+    from harness.run.ray_engine import KILL_AFTER_ENV, KILL_ONCE_ENV
+
+    markers = tmp_path / "attempts"
+    monkeypatch.setenv(KILL_ONCE_ENV, str(markers))
+    monkeypatch.setenv(KILL_AFTER_ENV, "1.0")
+    folder = tmp_path / "ray"
+    results = _audit(folder, "ray", DEFAULT, quiet=False)
+    assert _body(folder) == _body(default_local_run)
+    attack = next(c for c in results["checks"] if c["id"] == "robustness.attack_success_rate")["evidence"]
+    assert attack["examples"] == 30 and attack["succeeded"] + attack["failed"] > 0  # something was really attacked
+    attempts = sorted(path.name for path in markers.iterdir())
+    assert attempts == [f"chunk-0000{i}.attempt-{n}" for i in range(3) for n in (1, 2)], attempts
+    for i in range(3):  # every retry ran in a new process: the first one was killed
+        assert (markers / f"chunk-0000{i}.attempt-1").read_text() != (markers / f"chunk-0000{i}.attempt-2").read_text()
+    execution = results["run"]["execution"]
+    assert execution["tasks"] == {"chunk": 3} and execution["actors"] == {"chunk": 2}, execution
+    assert "notes" not in execution  # no chunk had to be attacked again on the driver
+    progress = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[harness] chunk: ")]
+    assert progress and progress[-1].startswith("[harness] chunk: 3/3 done on ray"), progress
+
+    monkeypatch.delenv(KILL_ONCE_ENV)
+    data = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    data["checks"] = [c for c in data["checks"] if not c["id"].startswith("robustness.")]
+    data["complete"] = False
+    (folder / "results.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+    (lost,) = (folder / ".scratch" / "checkpoints" / "robustness").rglob("chunk-00001-*.json")
+    lost.unlink()
+    resumed = _audit(folder, "ray", DEFAULT, resume=True)
+    assert resumed["run"]["execution"]["tasks"] == {"chunk": 1}  # chunks 0 and 2 came from their checkpoints
+    local = json.loads((default_local_run / "results.json").read_text(encoding="utf-8"))
+    assert resumed["checks"] == local["checks"]
 
 
 @needs_ray

@@ -19,6 +19,11 @@ the worker processes that ran tasks.
   it is deterministic and would fail again).
 - Arguments are shipped through Ray's object store; an object that several
   tasks of one ``map`` share (the same Python object) is put there once.
+- ``map_pool`` runs tasks that share heavy state (the attack's chunks: a
+  model and a built attack) on an actor pool: each actor builds the
+  :class:`harness.run.executor.WorkerPool`'s state once from arguments put in
+  the object store once; an actor whose process dies is restarted (state
+  rebuilt) and its task re-run, up to ``max_retries`` times.
 - The driver prints one progress line per unit kind (``shadow``, ``chunk``:
   the unit id without its trailing index) with done / total, rate and ETA;
   worker logs are not forwarded.
