@@ -86,7 +86,7 @@ def describe_spec(spec: dict[str, Any]) -> str:
 
 
 def _f(value: float | None) -> str:
-    return "n/a" if value is None or not math.isfinite(value) else f"{value:.3f}"
+    return "n/a" if value is None or not math.isfinite(value) else f"{value + 0.0:.3f}"  # + 0.0: no "-0.000"
 
 
 def _interval(data: dict[str, Any] | None) -> Interval | None:

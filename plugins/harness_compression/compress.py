@@ -157,8 +157,40 @@ def _load_user_model(ctx: "RunContext", path: str) -> "tuple[ModelHandle, dict[s
     if tuple(handle.label_names) != tuple(original.label_names):
         raise ValueError(f"compression.model {path}: predicts labels ({', '.join(handle.label_names)}), "
                          f"the audited model ({', '.join(original.label_names)})")
+    details = {"loaded_from": path, "location": handle.extra.get("location", path)}
+    details.update(_as_saved_dtype(handle.model, _saved_dtype(details["location"])))
     handle.weights_sha256 = weights_digest(handle.model)
-    return handle, {"loaded_from": path, "location": handle.extra.get("location", path)}
+    return handle, details
+
+
+def _saved_dtype(location: str) -> str:
+    """``torch_dtype`` (``dtype`` in newer transformers) that ``save_pretrained`` wrote into config.json, if any."""
+    import json
+    from pathlib import Path
+
+    try:
+        config = json.loads((Path(location) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    saved = config.get("dtype") or config.get("torch_dtype") if isinstance(config, dict) else None
+    return str(saved).removeprefix("torch.") if saved else ""
+
+
+def _as_saved_dtype(model: Any, name: str) -> dict[str, Any]:
+    """Run a model saved in fp16 / bf16 in that dtype: transformers loads weights as float32 unless told.
+
+    The dtype ``save_pretrained`` recorded in config.json (``torch_dtype``, or
+    ``dtype`` in newer transformers) is what the user shipped; auditing the
+    float32 upcast instead would hide the cast's effect on the predictions.
+    """
+    import torch
+
+    dtype = {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(name)
+    current = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    if dtype is None or current is None or current == dtype:
+        return {"dtype": str(current).removeprefix("torch.") if current is not None else ""}
+    model.to(dtype)
+    return {"dtype": name, "dtype_note": f"saved as {name}: run in {name} (transformers loaded it as {str(current).removeprefix('torch.')})"}
 
 
 def compressed_model(ctx: "RunContext", spec: dict[str, Any]) -> CompressedModel:
