@@ -62,6 +62,22 @@ def main() -> None:
     Exit codes: 0 every gated check passed, 1 a gated check failed, 2 bad input,
     3 a check or plugin errored (the audit is incomplete).
     """
+    _quiet_library_loggers()
+
+
+#: Loggers whose warnings say nothing about an audit: with torchao installed (extra "compression"),
+#: transformers imports it whenever it builds a model, and torchao logs each optional CUDA kernel a
+#: CPU build cannot load, and torch's pytree each of torchao's enums it no longer needs registered.
+_QUIET_LOGGERS = ("torchao", "torch.utils._pytree")
+
+
+def _quiet_library_loggers() -> None:
+    import logging
+
+    for name in _QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:  # a level the user set is kept
+            logger.setLevel(logging.ERROR)
 
 
 @main.command()
@@ -488,7 +504,7 @@ def attest(results: str, key_file: str, output: str | None, model_dir: str | Non
 
 @main.group()
 def export() -> None:
-    """Publish the evidence where it is kept: ``harness export model-card``."""
+    """Publish the evidence where teams keep it: export model-card writes a Hugging Face model card."""
 
 
 @export.command("model-card")
