@@ -82,6 +82,7 @@ def test_envelope_verifies_with_securesystemslib_and_statement_says_what_was_aud
     predicate = statement["predicate"]
     assert statement["predicateType"] == "urn:audit-harness:predicate:audit-result:v1"
     assert predicate["verdict"] == results["verdict"] and predicate["coverage"] == results["coverage"]["line"]
+    assert predicate["complete"] is True and predicate["exitCode"] == results["exit_code"]
     assert predicate["results"]["sha256"] == hashlib.sha256(results_path.read_bytes()).hexdigest()
     assert predicate["results"]["signedBy"] == results["signature"]["fingerprint"] == key.keyid
     assert predicate["model"]["weightsSha256"] == results["provenance"]["model"]["weights_sha256"]

@@ -142,6 +142,7 @@ def predicate_of(results: Mapping[str, Any], results_sha256: str) -> dict[str, A
                     "signedBy": signature.get("fingerprint") if signature else None},
         "verdict": results.get("verdict"),
         "exitCode": results.get("exit_code"),
+        "complete": results.get("complete"),
         "coverage": (results.get("coverage") or {}).get("line"),
         "checks": [{"id": check.get("id"), "status": check.get("status"), "gated": check.get("gated"), "headline": _headline(check)}
                    for check in results.get("checks") or []],
