@@ -12,8 +12,9 @@ silently used as an explanation.
 What is explained: the logit of the class the model predicts for the text
 (the decision a reviewer asks about), through the shared Predictor's model on
 its device. The path runs over the word-embedding layer only (position and
-segment embeddings stay), from a baseline that keeps the special tokens
-(``[CLS]``, ``[SEP]``, ...) and replaces every other token by the pad token.
+segment embeddings stay), from a baseline that keeps the structural special
+tokens (``[CLS]``, ``[SEP]``, ...) and replaces every other token (``[UNK]``
+included) by the pad token.
 
 Texts are attributed in batches of similar length (``internal_batch_size``
 bounds the interpolated inputs held at once); the model is used under
@@ -30,7 +31,7 @@ from harness_explain.units import Unit, text_units
 if TYPE_CHECKING:
     from harness import ModelHandle
 
-__all__ = ["Attribution", "attribute_texts", "baseline_ids", "flag_limit"]
+__all__ = ["Attribution", "attribute_texts", "baseline_ids", "flag_limit", "kept_special_ids"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,16 @@ def baseline_ids(input_ids: Any, special_ids: Sequence[int], pad_id: int) -> Any
     return torch.where(keep, input_ids, torch.full_like(input_ids, pad_id))
 
 
+def kept_special_ids(tokenizer: Any) -> list[int]:
+    """The token ids the baseline keeps: the structural special tokens ([CLS], [SEP], <s>...).
+
+    Not the pad token (the baseline's filler), and not the unknown or mask tokens: an ``[UNK]`` in a
+    text stands for a word of the text and is attributed like any other.
+    """
+    dropped = {tokenizer.pad_token_id, tokenizer.unk_token_id, tokenizer.mask_token_id}
+    return sorted(set(tokenizer.all_special_ids) - dropped)
+
+
 def attribute_texts(
     handle: "ModelHandle", texts: Sequence[str], targets: Sequence[int], *, n_steps: int = 32,
     internal_batch_size: int = 32, batch_size: int = 16, zh_unit: str = "word",
@@ -88,7 +99,7 @@ def attribute_texts(
                         return_special_tokens_mask=True, padding=False)
     full_lengths = [len(ids) for ids in tokenizer(list(texts), truncation=False, padding=False)["input_ids"]]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    special_ids = sorted(set(tokenizer.all_special_ids) - {pad_id})
+    special_ids = kept_special_ids(tokenizer)
     uses_types = "token_type_ids" in encoded
 
     def forward(input_ids: Any, attention_mask: Any, token_type_ids: Any = None) -> Any:

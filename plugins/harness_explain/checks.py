@@ -57,7 +57,7 @@ class AttributionsCheck(_ExplainCheck):
     """The explained texts, highlighted per word, and the words each class leans on most."""
 
     id = "explain.attributions"
-    title = "Token attributions (integrated gradients)"
+    title = N_("Token attributions (integrated gradients)")
     description = ("Integrated gradients over the input embeddings for misclassified, adversarial, counterfactual and sampled texts; "
                    "each text's completeness (convergence delta) recorded and texts above the tolerance flagged.")
     primary_metric = "flagged_share"
@@ -141,7 +141,7 @@ class FaithfulnessCheck(_ExplainCheck):
     """ERASER comprehensiveness and sufficiency of the top-k words, against random words of the same count."""
 
     id = "explain.faithfulness"
-    title = "Faithfulness of the attributions (ERASER)"
+    title = N_("Faithfulness of the attributions (ERASER)")
     description = ("Comprehensiveness and sufficiency (DeYoung et al., ERASER, ACL 2020) of the top-attributed words against as many "
                    "random words, over the class-stratified sample; gated: the top words must beat random ones.")
     primary_metric = "comprehensiveness_gain"
@@ -181,7 +181,7 @@ class ProtectedTermReliance(_ExplainCheck):
     """The share of all attribution mass that falls on protected terms and personal data."""
 
     id = "explain.protected_term_reliance"
-    title = "Reliance on protected terms and personal data"
+    title = N_("Reliance on protected terms and personal data")
     description = ("Share of the absolute attribution mass, over the class-stratified sample, on the fairness plugin's identity terms "
                    "(sex, age, ethnicity, names; Chinese lists too) and on personal-data spans; gated (default at most 0.05).")
     primary_metric = "protected_term_reliance"
@@ -227,8 +227,8 @@ def _top_protected_terms(ctx: "RunContext", analysis: ExplainAnalysis, indices: 
     found: dict[tuple[str, str], list[float]] = {}
     for i in indices:
         attribution = analysis.attributions[i]
-        for unit, score, found in zip(attribution.units, attribution.scores, analysis.categories[i]):
-            categories = [c for c in found if c not in ignore and c.split(":", 1)[0] not in ignore]
+        for unit, score, matched in zip(attribution.units, attribution.scores, analysis.categories[i]):
+            categories = [c for c in matched if c not in ignore and c.split(":", 1)[0] not in ignore]
             if not categories:
                 continue
             pii = [c for c in categories if c.startswith("pii:")]

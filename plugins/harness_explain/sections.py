@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness_explain.checks import AttributionsCheck, ProtectedTermReliance
+from harness_explain.checks import N_, AttributionsCheck, ProtectedTermReliance
 
 if TYPE_CHECKING:
     from harness import AuditResult, ReportSection
@@ -65,16 +65,16 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
             shown = [highlighted(e) for e in evidence["examples"] if e["kind"] == kind]
             groups.append({"kind": kind, "examples": shown, "unavailable": evidence.get("unavailable", {}).get(kind)})
         sections.append(ReportSection(
-            title="Highlighted texts", template="harness_explain/highlight.html",
+            title=N_("Highlighted texts"), template="harness_explain/highlight.html",
             context={"groups": groups, "evidence": evidence, "toward": "rgb(%d, %d, %d)" % TOWARD, "away": "rgb(%d, %d, %d)" % AWAY},
             search_path=str(TEMPLATES), check=AttributionsCheck.id,
         ))
         if evidence.get("top_words"):
-            sections.append(ReportSection(title="Top words per class", template="harness_explain/top_words.html",
+            sections.append(ReportSection(title=N_("Top words per class"), template="harness_explain/top_words.html",
                                           context={"top_words": evidence["top_words"]}, search_path=str(TEMPLATES),
                                           check=AttributionsCheck.id, order=110))
     reliance = result.check(ProtectedTermReliance.id)
     if reliance is not None and reliance.evidence.get("categories") is not None:
-        sections.append(ReportSection(title="Protected terms", template="harness_explain/reliance.html",
+        sections.append(ReportSection(title=N_("Protected terms"), template="harness_explain/reliance.html",
                                       context={"evidence": reliance.evidence}, search_path=str(TEMPLATES), check=ProtectedTermReliance.id))
     return sections or None
