@@ -79,13 +79,14 @@ def require_libraries() -> None:
 
 
 def folder_digests(folder: Path) -> dict[str, str]:
-    """``model/<relative path>`` -> sha256 of every regular, non-hidden file of a model folder (the card excepted)."""
+    """``model/<relative path>`` -> sha256 of every non-hidden file of a model folder (links followed; the card excepted)."""
     if not folder.is_dir():
         raise UsageError(f"{folder}: model folder not found" if not folder.exists() else f"{folder}: is not a folder")
     digests = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts) or path.is_symlink() or not path.is_file():
+        # links are followed: a Hugging Face cache snapshot is a folder of links to the blobs
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
         if relative.as_posix() in NOT_MODEL_FILES:
             continue
