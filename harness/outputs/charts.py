@@ -80,9 +80,10 @@ _font_families: list[str] | None = None
 
 #: The language charts are drawn in (:func:`drawn_in`).
 _LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("chart_language", default=DEFAULT_LANGUAGE)
-#: What the figure being drawn shows: data texts (never translated) and texts already in the chart's language.
+#: What the figure being drawn shows: data texts (never translated), and texts already in the chart's language
+#: with the data values inside them (:func:`label`).
 _DATA: contextvars.ContextVar[set[str]] = contextvars.ContextVar("chart_data")
-_TRANSLATED: contextvars.ContextVar[set[str]] = contextvars.ContextVar("chart_translated")
+_TRANSLATED: contextvars.ContextVar[dict[str, tuple[str, ...]]] = contextvars.ContextVar("chart_translated")
 
 
 @contextlib.contextmanager
@@ -100,13 +101,20 @@ def chart_language() -> str:
     return _LANGUAGE.get()
 
 
-def _registered(variable: "contextvars.ContextVar[set[str]]") -> set[str]:
+def _data() -> set[str]:
     try:
-        return variable.get()
+        return _DATA.get()
     except LookupError:
-        found: set[str] = set()
-        variable.set(found)
-        return found
+        _DATA.set(set())
+        return _DATA.get()
+
+
+def _translated() -> dict[str, tuple[str, ...]]:
+    try:
+        return _TRANSLATED.get()
+    except LookupError:
+        _TRANSLATED.set({})
+        return _TRANSLATED.get()
 
 
 def label(template: str, **values: Any) -> str:
@@ -120,8 +128,14 @@ def label(template: str, **values: Any) -> str:
     wording = template if language == DEFAULT_LANGUAGE else (lookup(translator(language), template) or template)
     text = wording.format(**shown)
     if wording != template or language == DEFAULT_LANGUAGE:
-        _registered(_TRANSLATED).add(text)
+        inside = tuple(_drawn(value) for value in shown.values())
+        _translated().update({text: inside, _drawn(text): inside})  # as set on the artist, and as the SVG shows it
     return text
+
+
+def _drawn(value: str) -> str:
+    """A label as the SVG shows it (matplotlib draws an escaped ``\\$`` as ``$``)."""
+    return value.replace(r"\$", "$")
 
 
 def _fontconfig_cjk_files() -> list[str]:
@@ -175,7 +189,7 @@ def _label(text: Any, limit: int = 40) -> str:
 
     value = one_line(text).replace("$", r"\$")
     value = value if len(value) <= limit else value[: limit - 1] + "\u2026"
-    _registered(_DATA).add(value)
+    _data().update((value, _drawn(value)))
     return value
 
 
@@ -186,7 +200,7 @@ def _translate_texts(figure: Any, title: str) -> str:
         return title
     from matplotlib.text import Text
 
-    tr, data, translated = translator(language), _registered(_DATA), _registered(_TRANSLATED)
+    tr, data, translated = translator(language), _data(), _translated()
     for artist in figure.findobj(Text):
         text = artist.get_text()
         if not text or text in data or text in translated:
@@ -194,12 +208,12 @@ def _translate_texts(figure: Any, title: str) -> str:
         found = lookup(tr, text)
         if found is not None:
             artist.set_text(found)
-            translated.add(found)
+            translated[found] = ()
     if title in translated:
         return title
     found = lookup(tr, title)
     if found is not None:
-        translated.add(found)
+        translated[found] = ()
         return found
     return title
 
@@ -218,8 +232,7 @@ def _mark_language(svg: str, title: str) -> str:
         return svg
     from markupsafe import escape
 
-    data, translated = _registered(_DATA), _registered(_TRANSLATED)
-    drawn_data = sorted((str(escape(d)) for d in data if d), key=len, reverse=True)
+    data, translated = _data(), _translated()
 
     def mark(match: "re.Match[str]") -> str:
         attributes, content = match.groups()
@@ -227,7 +240,7 @@ def _mark_language(svg: str, title: str) -> str:
         if text in data:
             return f'<text{attributes} translate="no">{content}</text>'
         if text in translated:
-            inside = [d for d in drawn_data if d in content]
+            inside = sorted({str(escape(v)) for v in translated[text] if v and str(escape(v)) in content}, key=len, reverse=True)
             if inside:
                 content = re.sub("|".join(re.escape(d) for d in inside), lambda m: f'<tspan translate="no">{m.group(0)}</tspan>', content)
             return f"<text{attributes}>{content}</text>"
@@ -272,7 +285,7 @@ def _to_svg(figure: Any, title: str) -> "Markup":
     svg = reference.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}" if m.group(2) in referenced else m.group(0), svg)
     svg = _mark_language(svg, title)
     _DATA.set(set())  # the next chart registers what it draws afresh (its labels may be made before its figure)
-    _TRANSLATED.set(set())
+    _TRANSLATED.set({})
     from markupsafe import Markup, escape
 
     return Markup(svg.replace("<svg", f'<svg role="img" aria-label="{escape(title)}"', 1))
