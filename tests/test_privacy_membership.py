@@ -256,12 +256,15 @@ def test_dp_model_stays_below_its_claimed_epsilon_but_the_audit_cannot_refute_8(
     assert claimed is not None and 0 < claimed <= 8.0
     assert _metric(check, "epsilon_lower_bound")["value"] < claimed
     power = _metric(check, "epsilon_audit_power")["value"]
-    assert check["evidence"]["decisive_audit"].startswith("canary audit (100 canaries")  # planted by default in a DP run
-    assert power == _metric(check, "canary_audit_power")["value"] < claimed
+    # a DP run plants text canaries and inserts gradient canaries by default; the white-box gradient audit decides
+    assert check["evidence"]["decisive_audit"].startswith("white-box gradient canary audit (")
+    assert power == _metric(check, "gradient_canary_audit_power")["value"] < claimed
+    assert 0 < _metric(check, "canary_audit_power")["value"] < claimed and check["evidence"]["canary_audit"]["canaries"] == 100
     assert 0 < _metric(check, "split_audit_power")["value"] < claimed
     assert check["status"] == "inconclusive" and "this audit cannot refute the claimed epsilon" in check["message"]
     assert check["evidence"]["claimed"]["accountant"]
     assert check["evidence"]["epsilon_audit"]["delta"] == check["evidence"]["claimed"]["delta"] == check["evidence"]["canary_audit"]["delta"]
+    assert check["evidence"]["gradient_canary_audit"]["delta"] == check["evidence"]["claimed"]["delta"]
 
 
 def test_exposed_examples_are_masked_by_the_pii_scanner() -> None:

@@ -57,6 +57,20 @@ class DPOptions(BaseModel):
     grad_sample_mode: Literal["hooks", "ghost", "auto"] = Field("auto", description="auto = ghost clipping where Opacus supports the model")
     max_physical_batch_size: int = Field(32, ge=1, le=4096, description="memory bound: logical batches are split into physical ones")
     freeze_embeddings: bool = Field(False, description="train without the embedding tables (fewer noisy coordinates; listed in the accounting)")
+    gradient_canaries: int | Literal["auto"] = Field(
+        "auto", description="white-box audit: Dirac gradient canaries inserted before the noise (auto = the count with the most "
+                            "audit power at this delta; 0 or false = none)")
+
+    @field_validator("gradient_canaries", mode="before")
+    @classmethod
+    def _gradient_canaries(cls, value: Any) -> Any:
+        if value is False:
+            return 0
+        if value is True:
+            return "auto"
+        if isinstance(value, int) and not isinstance(value, bool) and value != 0 and not 10 <= value <= 100_000:
+            raise ValueError(f"expected auto, 0 (none) or a count from 10 to 100000, got {value!r}")
+        return value
 
     @field_validator("delta", mode="before")
     @classmethod
@@ -137,6 +151,16 @@ def _plant_canaries(model: "ModelHandle", data: "DatasetBundle", spec: "ModelCon
     return canaries.plant(data, planted), record
 
 
+def _gradient_canary_count(options: DPOptions, delta: float, data: "DatasetBundle") -> int:
+    """How many gradient canaries this DP run inserts: none for shadow models (they only mimic the target)."""
+    from harness_privacy import shadow
+    from harness_privacy.gradient_canaries import auto_count
+
+    if data.source.startswith(shadow.SOURCE_PREFIX) or options.gradient_canaries == 0:
+        return 0
+    return auto_count(delta) if options.gradient_canaries == "auto" else int(options.gradient_canaries)
+
+
 def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig", ctx: "RunContext") -> "TrainingReport | None":
     """DP-SGD when ``fine_tune.dp`` is set; the core loop with planted canaries when only ``fine_tune.canaries``
     is; ``None`` otherwise (the next plugin or the core trains)."""
@@ -167,6 +191,7 @@ def train_hook(model: "ModelHandle", data: "DatasetBundle", spec: "ModelConfig",
         grad_sample_mode=options.grad_sample_mode,
         max_physical_batch_size=options.max_physical_batch_size,
         freeze_embeddings=options.freeze_embeddings,
+        gradient_canaries=_gradient_canary_count(options, delta, data),
     )
     report = dp_fine_tune(model, train_data, settings, dp, seed=ctx.seed, progress=not ctx.progress.quiet)
     if record is not None:

@@ -66,6 +66,7 @@ class DPSettings:
     grad_sample_mode: str  # hooks | ghost | auto
     max_physical_batch_size: int
     freeze_embeddings: bool = False
+    gradient_canaries: int = 0  # white-box audit canaries (gradient_canaries.py); 0 = none
 
 
 @dataclass
@@ -308,6 +309,13 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
     if abs(float(loader.sample_rate) - sample_rate) > 1e-15 or len(loader) != steps_per_epoch:  # the noise was calibrated for this schedule
         hooks.cleanup()
         raise RuntimeError(f"Opacus' Poisson loader draws {len(loader)} batches at rate {loader.sample_rate}, not the {steps_per_epoch} at {sample_rate} the noise was calibrated for")
+    planted = None
+    if dp.gradient_canaries > 0:
+        from harness_privacy.gradient_canaries import GradientCanaries
+
+        used = sorted({token for row in encoded["input_ids"] for token in row})
+        planted = GradientCanaries.plan(model, dp.gradient_canaries, seed=seed, sample_rate=sample_rate, clip=dp.max_grad_norm, used_token_ids=used)
+        planted.install(model, dp_optimizer)
     warmup = int(settings.warmup_ratio * total)
 
     def schedule(step: int) -> float:
@@ -382,6 +390,9 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
         "train_examples": len(train),
         "opacus": opacus.__version__,
     }
+    if planted is not None:
+        extra_dp["gradient_canaries"] = {"count": int(planted.coordinates.size), "parameter": planted.parameter,
+                                         "placement": planted.placement, "inserted": int(planted.sampled.sum())}
     if spent.lower is not None:
         extra_dp["epsilon_bracket"] = {"lower": spent.lower, "estimate": spent.estimate, "upper": spent.epsilon}
     return TrainingReport(
@@ -393,5 +404,5 @@ def _dp_fine_tune(handle: "ModelHandle", data: "DatasetBundle", settings: "FineT
         history=tuple(book.history),
         train_examples=len(train),
         seconds=time.perf_counter() - started,
-        extra={"dp": extra_dp},
+        extra={"dp": extra_dp, **({} if planted is None else {"gradient_canaries": planted.record()})},
     )

@@ -18,10 +18,13 @@ model was trained with DP (``TrainingReport.extra["dp"]``), a lower bound above
 the accountant's epsilon means the DP implementation or its accounting is
 broken: the check fails saying so. Every audit states its power (the largest
 epsilon it could prove at this confidence); a claim above the power cannot be
-refuted, and the check is then ``inconclusive``, never a pass. When the
-fine-tuning planted canaries (``canaries.py``, the default for DP runs), the
-one-run canary audit is the declared, decisive one; the split bound is still
-reported with its own power. The gated ``auc`` / ``tpr_at_1pct_fpr`` are
+refuted, and the check is then ``inconclusive``, never a pass. The decisive
+audit is declared in advance: for a DP run, the white-box gradient canaries
+DP-SGD inserted before its noise (``gradient_canaries.py``, on by default:
+they test the mechanism the claim is about, whatever the model learned); else,
+when the fine-tuning planted text canaries (``canaries.py``), the one-run
+canary audit; else the train/test split. The others are still reported, each
+with its own power. The gated ``auc`` / ``tpr_at_1pct_fpr`` are
 those of the strongest attack run.
 """
 
@@ -34,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence
 from pydantic import Field
 
 from harness import Check, CheckOptions, CheckResult, ConfigError, Interval, Metric, Threshold
+from harness_privacy import gradient_canaries
 
 if TYPE_CHECKING:
     import numpy as np  # imported where used: registering the check keeps `harness --help` light
@@ -57,11 +61,11 @@ NO_TRAIN = N_("no train split: there are no known members to attack")
 #: report translates each part; the English ``message`` is the same text assembled as before.
 AUDIT_SPLIT = N_("train/test split audit ({members} + {nonmembers} held-out examples)")
 AUDIT_CANARY = N_("canary audit ({canaries} canaries, {planted} planted)")
+AUDIT_GRADIENT = N_("white-box gradient canary audit ({canaries} canaries, {planted} inserted)")
 PROVES_ATTACK = N_("the {attack} attack proves epsilon >= {bound} (delta {delta}, {level} confidence)")
 PROVES_AUDIT = N_("the {audit} proves epsilon >= {bound} (delta {delta}, {level} confidence)")
 PROVES_NONE = N_("the {audit} proves no positive epsilon lower bound (delta {delta}, {level} confidence)")
 BROKEN = N_("{proved}, above the claimed epsilon {claimed}: the DP implementation or its accounting is broken")
-AUDIT_GRADIENT = N_("white-box gradient canary audit ({canaries} canaries, {planted} inserted)")
 CANNOT_REFUTE = N_("this audit cannot refute the claimed epsilon {claimed}: the most it could prove is {power} with the {audit} "
                    "at {level} confidence (delta {delta}); {proved}; {attack} attack AUC {auc}")
 CANNOT_REFUTE_CANARIES = N_("this audit cannot refute the claimed epsilon {claimed}: the most it could prove is {power} with the "
@@ -92,8 +96,15 @@ def said(template: str, **args: Any) -> dict[str, Any]:
 def _decisive(audit: Any, canary: Any, n: int) -> dict[str, Any]:
     """The decisive audit's name as a message (:data:`AUDIT_SPLIT` or :data:`AUDIT_CANARY`)."""
     if canary is not None:
-        return said(AUDIT_CANARY, canaries=canary.canaries, planted=canary.included)
+        kind = AUDIT_GRADIENT if canary.method == gradient_canaries.METHOD else AUDIT_CANARY
+        return said(kind, canaries=canary.canaries, planted=canary.included)
     return said(AUDIT_SPLIT, members=audit.evaluation.get("members", n - n // 2), nonmembers=audit.evaluation.get("nonmembers", n - n // 2))
+
+
+def _gradient_context(ctx: "RunContext") -> dict[str, Any]:
+    """Where the gradient canaries were inserted (the scores stay in the saved model's training record)."""
+    record = (getattr(ctx.training, "extra", None) or {}).get(gradient_canaries.KEY) or {}
+    return {key: record.get(key) for key in ("parameter", "placement", "parameter_size", "steps", "inserted", "sample_rate", "clip", "seed")}
 
 
 def english(message: Any) -> str:
@@ -252,11 +263,13 @@ class MembershipInference(Check):
         else:
             delta = options.delta if options.delta is not None else DEFAULT_DELTA
         audit = mm.audit_epsilon({name: (s[:n], s[n:]) for name, s in scores.items()}, delta=delta, rng=rng, level=options.level)
-        canary = self._canary_audit(ctx, delta, options.level)
-        if canary is not None:  # declared in advance: the canary audit decides when canaries were planted
-            bound, power, decisive = canary.epsilon_lower_bound, canary.power, f"canary audit ({canary.canaries} canaries, {canary.included} planted)"
-        else:
-            bound, power, decisive = audit.epsilon_lower_bound, audit.power, f"train/test split audit ({audit.evaluation.get('members', n - n // 2)} + {audit.evaluation.get('nonmembers', n - n // 2)} held-out examples)"
+        text_canary = self._canary_audit(ctx, delta, options.level)
+        gradient = self._gradient_audit(ctx, delta, options.level) if dp is not None else None
+        # declared in advance: a DP run's white-box gradient canaries decide (they test the mechanism the claim is
+        # about); else planted text canaries; else the train/test split
+        canary = gradient if gradient is not None else text_canary
+        bound, power = (canary.epsilon_lower_bound, canary.power) if canary is not None else (audit.epsilon_lower_bound, audit.power)
+        decisive = english(_decisive(audit, canary, n))
         strongest = max(attacks, key=lambda name: summaries[name]["auc"])
         at_1 = max((summaries[a]["tpr_at_fpr"]["1pct"] for a in attacks), key=lambda t: -1.0 if t["tpr"] is None else t["tpr"])
         at_01 = max((summaries[a]["tpr_at_fpr"]["0.1pct"] for a in attacks), key=lambda t: -1.0 if t["tpr"] is None else t["tpr"])
@@ -275,10 +288,15 @@ class MembershipInference(Check):
                    f"the largest epsilon the {decisive} could prove at this confidence (every guess right); a claim above it cannot be refuted"),
             Metric("split_epsilon_lower_bound", audit.epsilon_lower_bound, None, "epsilon the train/test-split attack proves (Clopper-Pearson, held-out half)"),
             Metric("split_audit_power", audit.power, None, "the largest epsilon the train/test-split audit could prove (a perfect attack)"),
-            Metric("canary_epsilon_lower_bound", None if canary is None else canary.epsilon_lower_bound, None,
-                   "epsilon the planted canaries prove (Steinke, Nasr and Jagielski 2023)" if canary else "no canaries were planted (model.fine_tune.canaries)"),
-            Metric("canary_audit_power", None if canary is None else canary.power, None,
-                   "the largest epsilon the canary audit could prove (every guess right)" if canary else "no canaries were planted"),
+            Metric("canary_epsilon_lower_bound", None if text_canary is None else text_canary.epsilon_lower_bound, None,
+                   "epsilon the planted canaries prove (Steinke, Nasr and Jagielski 2023)" if text_canary else "no canaries were planted (model.fine_tune.canaries)"),
+            Metric("canary_audit_power", None if text_canary is None else text_canary.power, None,
+                   "the largest epsilon the canary audit could prove (every guess right)" if text_canary else "no canaries were planted"),
+            Metric("gradient_canary_epsilon_lower_bound", None if gradient is None else gradient.epsilon_lower_bound, None,
+                   "epsilon the white-box gradient canaries prove (the DP-SGD mechanism's own outputs)" if gradient
+                   else "no gradient canaries (DP runs only: model.fine_tune.dp.gradient_canaries)"),
+            Metric("gradient_canary_audit_power", None if gradient is None else gradient.power, None,
+                   "the largest epsilon the gradient canary audit could prove (every guess right)" if gradient else "no gradient canaries"),
             Metric("claimed_epsilon", claimed, None, "the DP accountant's epsilon" if dp else "no claimed epsilon: the model was not trained with DP"),
         ]
         for name in attacks:
@@ -287,7 +305,9 @@ class MembershipInference(Check):
         evidence.update({
             "attacks": summaries, "strongest_attack": strongest, "epsilon_audit": audit.to_dict(),
             "claimed": dp, "notes": notes, "exposed_examples": exposed,
-            "canary_audit": None if canary is None else canary.to_dict(), "decisive_audit": decisive,
+            "canary_audit": None if text_canary is None else text_canary.to_dict(),
+            "gradient_canary_audit": None if gradient is None else {**gradient.to_dict(), **_gradient_context(ctx)},
+            "decisive_audit": decisive,
             "epsilon_audit_power": power,
             "exposed_attack": strongest,
             "auc_interval_method": "DeLong (normal approximation from Mann-Whitney placement values)",
@@ -359,6 +379,13 @@ class MembershipInference(Check):
         return message
 
     # ------------------------------------------------------------ parts
+
+    def _gradient_audit(self, ctx: "RunContext", delta: float, level: float) -> Any:
+        """The white-box gradient canary audit when DP-SGD inserted canaries (``TrainingReport.extra["gradient_canaries"]``)."""
+        record = (getattr(ctx.training, "extra", None) or {}).get(gradient_canaries.KEY)
+        if not isinstance(record, dict) or not record.get("scores"):
+            return None
+        return gradient_canaries.audit(record, delta=delta, level=level)
 
     def _canary_audit(self, ctx: "RunContext", delta: float, level: float) -> Any:
         """The one-run canary audit when the fine-tuning planted canaries (``TrainingReport.extra["canaries"]``)."""
