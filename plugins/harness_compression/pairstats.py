@@ -86,7 +86,7 @@ class PairedChange:
         if self.change is None:
             return None, None
         interval = None if self.interval is None else Interval(-self.interval.high, -self.interval.low, self.interval.level, self.interval.method)
-        return -self.change, interval
+        return -self.change + 0.0, interval  # + 0.0: no -0.0 in results.json
 
 
 def paired_change(denominator: np.ndarray, hit_original: np.ndarray, hit_compressed: np.ndarray, idx: np.ndarray, level: float) -> PairedChange:
