@@ -118,25 +118,41 @@ def test_auto_count_has_the_most_power_and_the_audit_reads_the_record() -> None:
 # ------------------------------------------------------------------ end to end: sound vs broken noise
 
 
-def _dp_run(tmp_path: Path, name: str) -> Any:
-    from harness.config.settings import load_config
-    from harness.run.runner import Run
+DP_RUN = {
+    "model": {"path": "builtin:tiny-bert", "fine_tune": {"epochs": 3, "lr": 3e-3, "batch_size": 16, "early_stopping_patience": None,
+                                                         "warmup_ratio": 0.0, "save_model": False, "canaries": False,
+                                                         "dp": {"target_epsilon": 1.0}}},
+    "data": {"path": "builtin:clinical-triage", "synthetic": {"size": 200}, "split": {"train": 0.5, "validation": 0.0, "test": 0.5}},
+    "suite": "privacy",
+    "checks": {"privacy.membership_inference": {"attacks": ["loss"]}, "privacy.pii": {"enabled": False},
+               "privacy.artifact_pii": {"enabled": False}},
+}
 
-    config, source, base = load_config({
-        "model": {"path": "builtin:tiny-bert", "fine_tune": {"epochs": 3, "lr": 3e-3, "batch_size": 16, "early_stopping_patience": None,
-                                                             "warmup_ratio": 0.0, "save_model": False, "canaries": False,
-                                                             "dp": {"target_epsilon": 1.0}}},
-        "data": {"path": "builtin:clinical-triage", "synthetic": {"size": 200}, "split": {"train": 0.5, "validation": 0.0, "test": 0.5}},
-        "suite": "privacy",
-        "checks": {"privacy.membership_inference": {"attacks": ["loss"]}, "privacy.pii": {"enabled": False},
-                   "privacy.artifact_pii": {"enabled": False}},
-        "output": {"dir": str(tmp_path / name), "formats": ["json"]},
-    })
-    return Run(config, source=source, base_dir=base, quiet=True).execute()
+#: Loaded at interpreter start (sitecustomize) in the CLI process of the broken run: Opacus' Gaussian noise
+#: divided by 100, while the optimizer's noise multiplier, which the accountant reads, stays as calibrated.
+BREAK_THE_NOISE = """
+import opacus.optimizers.optimizer as dp_optimizer
+import opacus.optimizers.optimizer_fast_gradient_clipping as ghost_optimizer
+
+honest = dp_optimizer._generate_noise
+
+
+def broken(std, reference, generator=None, secure_mode=False):
+    return honest(std / 100, reference, generator=generator, secure_mode=secure_mode)
+
+
+dp_optimizer._generate_noise = broken
+if hasattr(ghost_optimizer, "_generate_noise"):
+    ghost_optimizer._generate_noise = broken
+"""
 
 
 def test_sound_dp_passes_the_gradient_canary_audit(tmp_path: Path) -> None:
-    result = _dp_run(tmp_path, "sound")
+    from harness.config.settings import load_config
+    from harness.run.runner import Run
+
+    config, source, base = load_config({**DP_RUN, "output": {"dir": str(tmp_path / "sound"), "formats": ["json"]}})
+    result = Run(config, source=source, base_dir=base, quiet=True).execute()
     check = result.check("privacy.membership_inference")
     assert check is not None and check.status == "pass", check.message
     claimed = check.metric("claimed_epsilon").value
@@ -147,29 +163,27 @@ def test_sound_dp_passes_the_gradient_canary_audit(tmp_path: Path) -> None:
     assert check.metric("gradient_canary_audit_power").value == check.metric("epsilon_audit_power").value == gradient["power"]
 
 
-def test_dp_with_its_noise_divided_by_100_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bug the audit exists for: Opacus' Gaussian noise scaled down 100x while the accountant (which reads the
-    optimizer's noise multiplier, untouched) still claims the calibrated epsilon."""
-    import opacus.optimizers.optimizer as dp_optimizer
-    import opacus.optimizers.optimizer_fast_gradient_clipping as ghost_optimizer
+def test_dp_with_its_noise_divided_by_100_is_caught(tmp_path: Path) -> None:
+    """The bug the audit exists for, through the real CLI: the noise scaled down 100x while the accountant still
+    claims the calibrated epsilon. The run fails (exit 1) saying the DP implementation or its accounting is broken."""
+    import json
 
-    honest = dp_optimizer._generate_noise
+    from conftest import offline_env, run_cli, write_config
 
-    def broken(std: float, reference: Any, generator: Any = None, secure_mode: bool = False) -> Any:
-        return honest(std / 100, reference, generator=generator, secure_mode=secure_mode)
-
-    monkeypatch.setattr(dp_optimizer, "_generate_noise", broken)
-    if hasattr(ghost_optimizer, "_generate_noise"):
-        monkeypatch.setattr(ghost_optimizer, "_generate_noise", broken)
-    result = _dp_run(tmp_path, "broken")
-    check = result.check("privacy.membership_inference")
-    assert check is not None and check.status == "fail", check.message
-    assert "the DP implementation or its accounting is broken" in check.message
-    claimed = check.metric("claimed_epsilon").value
-    epsilon = result.check("privacy.dp_epsilon").metric("epsilon").value
-    assert claimed == pytest.approx(epsilon) and claimed <= 1.0  # the accountant still claims its calibrated epsilon
-    assert check.metric("epsilon_lower_bound").value > claimed
-    assert result.exit_code == 1 and result.verdict == "fail"
+    patch = tmp_path / "patch"
+    patch.mkdir()
+    (patch / "sitecustomize.py").write_text(BREAK_THE_NOISE, encoding="utf-8")
+    config = write_config(tmp_path, {**DP_RUN, "output": {"dir": "broken", "formats": ["json"]}})
+    done = run_cli("run", str(config), "-q", cwd=tmp_path, env={**offline_env(), "PYTHONPATH": str(patch)}, timeout=900)
+    results = json.loads((tmp_path / "broken" / "results.json").read_text(encoding="utf-8"))
+    check = next(c for c in results["checks"] if c["id"] == "privacy.membership_inference")
+    metric = {m["name"]: m["value"] for m in check["metrics"]}
+    assert done.returncode == 1 and results["verdict"] == "fail", done.stderr[-2000:]
+    assert check["status"] == "fail" and "the DP implementation or its accounting is broken" in check["message"]
+    epsilon = next(m["value"] for c in results["checks"] if c["id"] == "privacy.dp_epsilon" for m in c["metrics"] if m["name"] == "epsilon")
+    assert metric["claimed_epsilon"] == pytest.approx(epsilon) and epsilon <= 1.0  # the accountant's calibrated claim
+    assert metric["epsilon_lower_bound"] > metric["claimed_epsilon"]
+    assert check["evidence"]["gradient_canary_audit"]["correct"] >= 0.9 * check["evidence"]["gradient_canary_audit"]["guesses"]
 
 
 def test_report_partial_shows_the_gradient_audit_and_reads_its_bound() -> None:

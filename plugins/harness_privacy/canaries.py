@@ -69,11 +69,20 @@ GUESS_FRACTIONS: tuple[float, ...] = (0.1, 0.3, 1.0)
 #: that memorises fits every planted canary's random label, so a very low score marks a canary it never saw,
 #: while a high score is ambiguous (an unseen canary's label is matched by chance half the time)
 LOW_GUESS_FRACTIONS: tuple[float, ...] = (0.1, 0.2)
-METHOD = (
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
+
+#: The method note as a msgid with the score's formula as data (a formula is not translated).
+METHOD_TEMPLATE = N_(
     "one-run audit (Steinke, Nasr and Jagielski 2023): m canaries each included with probability 1/2 (from the seed); "
-    "score phi = log(p_y / (1 - p_y)) of the canary's random label; guesses (a grid fixed in advance): the k highest "
+    "score {score} of the canary's random label; guesses (a grid fixed in advance): the k highest "
     "'included' and the k lowest 'excluded', or only the r lowest 'excluded'; epsilon lower bound from the binomial tail with the delta term (their Theorem 3), Bonferroni over the guess grid"
 )
+SCORE_FORMULA = "phi = log(p_y / (1 - p_y))"
+METHOD = METHOD_TEMPLATE.format(score=SCORE_FORMULA)
+#: the report shows the method translated: ``{text, message_id, message_args}``
+METHOD_MESSAGE = {"text": METHOD, "message_id": METHOD_TEMPLATE, "message_args": {"score": SCORE_FORMULA}}
 
 
 class CanaryOptions(BaseModel):

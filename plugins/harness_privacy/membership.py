@@ -74,6 +74,8 @@ CANNOT_REFUTE_CANARIES = N_("this audit cannot refute the claimed epsilon {claim
 BELOW_CLAIM = N_("{attack} attack AUC {auc}; {proved}; below the claimed epsilon {claimed} (the most it could prove is {power})")
 NO_CLAIM = N_("{attack} attack AUC {auc}; {proved}; no claimed epsilon (the most it could prove is {power})")
 SPLIT_ALONE = N_("{message}; the train/test-split attack alone proves {bound}, above the claim (not the declared audit)")
+LIRA_FORMULA = "z = (phi_target - mean_out) / sd_out, phi = log(p_y / (1 - p_y))"
+LIRA_SCORE = N_("{formula}; ranking by z = ranking by the offline likelihood ratio")
 TWIN = N_("{message}; a non-DP twin trained the same way: AUC {auc}, epsilon lower bound {bound}")
 WITH_NOTES = N_("{message}. {notes}")  # notes: the first note ({"text": ...}: looked up by exact msgid, else English)
 MORE_NOTES = N_("{message}; {notes}")  # each further note
@@ -99,6 +101,13 @@ def _decisive(audit: Any, canary: Any, n: int) -> dict[str, Any]:
         kind = AUDIT_GRADIENT if canary.method == gradient_canaries.METHOD else AUDIT_CANARY
         return said(kind, canaries=canary.canaries, planted=canary.included)
     return said(AUDIT_SPLIT, members=audit.evaluation.get("members", n - n // 2), nonmembers=audit.evaluation.get("nonmembers", n - n // 2))
+
+
+def _with_method_message(audit: dict[str, Any]) -> dict[str, Any]:
+    """A text-canary audit's record with its method note as a translatable message (the formula stays as data)."""
+    from harness_privacy import canaries
+
+    return {**audit, "method_message": canaries.METHOD_MESSAGE} if audit.get("method") == canaries.METHOD else audit
 
 
 def _gradient_context(ctx: "RunContext") -> dict[str, Any]:
@@ -305,7 +314,7 @@ class MembershipInference(Check):
         evidence.update({
             "attacks": summaries, "strongest_attack": strongest, "epsilon_audit": audit.to_dict(),
             "claimed": dp, "notes": notes, "exposed_examples": exposed,
-            "canary_audit": None if text_canary is None else text_canary.to_dict(),
+            "canary_audit": None if text_canary is None else _with_method_message(text_canary.to_dict()),
             "gradient_canary_audit": None if gradient is None else {**gradient.to_dict(), **_gradient_context(ctx)},
             "decisive_audit": decisive,
             "epsilon_audit_power": power,
@@ -431,7 +440,8 @@ class MembershipInference(Check):
             "train_examples_each": [o.train_examples for o in outcomes], "method": outcomes[0].method if outcomes else "",
             "epochs_run": [o.epochs_run for o in outcomes],
             "dp_epsilon": [None if o.dp is None else o.dp.get("epsilon") for o in outcomes],
-            "score": "z = (phi_target - mean_out) / sd_out, phi = log(p_y / (1 - p_y)); ranking by z = ranking by the offline likelihood ratio",
+            "score": LIRA_SCORE.format(formula=LIRA_FORMULA),
+            "score_message": {"text": LIRA_SCORE.format(formula=LIRA_FORMULA), **said(LIRA_SCORE, formula=LIRA_FORMULA)},
         })
         return scores, info
 
@@ -490,7 +500,9 @@ def report_sections(result: "AuditResult") -> "list[ReportSection] | None":
     curves = {name: summary["roc"] for name, summary in evidence["attacks"].items()}
     reference = evidence.get("reference_without_dp")
     if reference:
-        curves["loss, non-DP twin"] = reference["roc"]
+        from harness.outputs.charts import label
+
+        curves[label(N_("{attack}, non-DP twin"), attack="loss")] = reference["roc"]
     return [ReportSection(
         title=N_("Membership inference"), template="harness_privacy/membership.html",
         context={"evidence": evidence, "chart": roc_chart(curves), "claimed": evidence.get("claimed"),

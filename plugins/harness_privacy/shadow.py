@@ -25,6 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+
+def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
+    return message
+
 #: ``DatasetBundle.source`` of every bundle a shadow model (or the non-DP twin) trains on: the
 #: privacy plugin's ``harness_train`` hook reads it to plant no canaries into reference models.
 SOURCE_PREFIX = "membership-inference shadow"
@@ -85,7 +89,7 @@ def lira_offline_scores(target_phi: Any, shadow_phi: Any, per_example_variance: 
         sigma = np.maximum(shadows.std(axis=0, ddof=1), 1e-6)
     else:
         sigma = np.full(target.size, max(math.sqrt(float(np.sum((shadows - mu) ** 2)) / (target.size * (k - 1))), 1e-6))
-    return (target - mu) / sigma, {"variance": "per-example" if per_example else "global", "sigma_mean": float(sigma.mean()), "shadow_models": k}
+    return (target - mu) / sigma, {"variance": N_("per-example") if per_example else N_("global"), "sigma_mean": float(sigma.mean()), "shadow_models": k}
 
 
 @dataclass(frozen=True)
