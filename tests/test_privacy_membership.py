@@ -150,7 +150,7 @@ def test_overfit_model_leaks_membership_end_to_end(tmp_path: Path) -> None:
                    "privacy.dp_epsilon": {"enabled": False}, "privacy.pii": {"enabled": False}},
         "output": {"dir": "out", "formats": ["json", "html"]},
     })
-    done = run_cli("run", str(config), "-q", cwd=tmp_path)
+    done = run_cli("run", str(config), "-q", cwd=tmp_path, timeout=900)
     assert done.returncode == 0, done.stderr + done.stdout
     check = _membership(tmp_path)
     assert set(check["evidence"]["attacks"]) == {"loss", "lira"}
@@ -249,7 +249,7 @@ def test_dp_model_stays_below_its_claimed_epsilon_but_the_audit_cannot_refute_8(
         "checks": {"privacy.membership_inference": {"max": 1.0, "thresholds": {"tpr_at_1pct_fpr": {"max": 1.0}}}, "privacy.pii": {"enabled": False}},
         "output": {"dir": "out", "formats": ["json"]},
     })
-    done = run_cli("run", str(config), "-q", cwd=tmp_path)
+    done = run_cli("run", str(config), "-q", cwd=tmp_path, timeout=900)
     assert (tmp_path / "out" / "results.json").exists(), done.stderr + done.stdout
     check = _membership(tmp_path)
     claimed = _metric(check, "claimed_epsilon")["value"]
