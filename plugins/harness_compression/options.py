@@ -61,7 +61,7 @@ class CompressionOptions(CheckOptions):
     n_bins: int = Field(15, ge=2, le=100, description="calibration bins (as accuracy.calibration)")
     listed: int = Field(25, ge=0, le=1000, description="disagreeing examples listed in the evidence (masked)")
     latency_examples: int = Field(64, ge=1, le=4096, description="evaluation texts timed through both models")
-    latency_repeats: int = Field(5, ge=1, le=100, description="timed passes over them per model (after one warm-up)")
+    latency_repeats: int = Field(3, ge=1, le=100, description="timed passes over them per model (after one warm-up)")
 
     @field_validator("amount")
     @classmethod
