@@ -50,6 +50,8 @@ EXTRA = "audit-harness[ray]"
 KILL_ONCE_ENV = "HARNESS_RAY_TEST_KILL_ONCE"
 #: Seconds into the first attempt at which the fault injection kills the worker.
 KILL_AFTER_ENV = "HARNESS_RAY_TEST_KILL_AFTER_S"
+#: Test-only: comma-separated unit ids the fault injection is limited to (default: every unit).
+KILL_UNITS_ENV = "HARNESS_RAY_TEST_KILL_UNITS"
 
 
 def import_ray() -> Any:
@@ -117,7 +119,7 @@ def _run_unit(meta: dict[str, Any], function: Callable[..., Any], *args: Any) ->
     _deterministic(meta.get("torch_threads"))
     kill_dir = meta.get("kill_once")
     timer = None
-    if kill_dir:
+    if kill_dir and (not meta.get("kill_units") or meta["unit_id"] in meta["kill_units"].split(",")):
         timer = _arm_fault(kill_dir, meta["unit_id"], float(meta.get("kill_after_s") or 0.5))
     result = function(*args)
     if timer is not None:  # the unit finished before the timer: die now, before the result is delivered
@@ -135,16 +137,25 @@ def _run_unit(meta: dict[str, Any], function: Callable[..., Any], *args: Any) ->
 class _PoolActor:
     """One worker of a :class:`harness.run.executor.WorkerPool`: builds the pool's state once, then runs its tasks.
 
-    The state's arguments arrive as object-store references (resolved by Ray
-    before ``__init__``). A restarted actor (its process died) builds the
-    state again from the object store and Ray re-runs the task it had.
+    The state is built on the actor's first task, from arguments fetched from
+    the object store (each call carries only their references). A restarted
+    actor (its process died) builds it again the same way when Ray re-runs
+    the task it had. (Not in ``__init__``: Ray warns on every restartable
+    actor whose constructor arguments live in the object store.)
     """
 
-    def __init__(self, meta: dict[str, Any], setup: Callable[..., Any], *args: Any) -> None:
+    def __init__(self, meta: dict[str, Any]) -> None:
         _deterministic(meta.get("torch_threads"))
-        self.state = setup(*args)
+        self.state: Any = None
+        self.ready = False
 
-    def run(self, meta: dict[str, Any], function: Callable[..., Any], *args: Any) -> tuple[Any, int, str]:
+    def run(self, meta: dict[str, Any], setup: Callable[..., Any], setup_args: list[Any], function: Callable[..., Any],
+            *args: Any) -> tuple[Any, int, str]:
+        if not self.ready:
+            import ray
+
+            self.state = setup(*(ray.get(arg) if isinstance(arg, ray.ObjectRef) else arg for arg in setup_args))
+            self.ready = True
         return _run_unit(meta, function, self.state, *args)
 
 
@@ -300,7 +311,8 @@ class RayExecutor:
     def _meta() -> dict[str, Any]:
         meta: dict[str, Any] = {"torch_threads": _driver_threads()}
         if os.environ.get(KILL_ONCE_ENV):
-            meta.update(kill_once=os.environ[KILL_ONCE_ENV], kill_after_s=os.environ.get(KILL_AFTER_ENV))
+            meta.update(kill_once=os.environ[KILL_ONCE_ENV], kill_after_s=os.environ.get(KILL_AFTER_ENV),
+                        kill_units=os.environ.get(KILL_UNITS_ENV))
         return meta
 
     def _meters(self, ordered: list[Task]) -> dict[str, _Meter]:
@@ -338,7 +350,7 @@ class RayExecutor:
         plain = (int, float, str, bool, type(None))
         args = tuple(arg if isinstance(arg, plain) else ray.put(arg) for arg in pool.args)  # once, for every actor
         size = max(1, min(self.slots() or 1, len(ordered)))
-        actors = [actor_class.remote(meta_base, pool.setup, *args) for _ in range(size)]
+        actors = [actor_class.remote(meta_base) for _ in range(size)]
         self.pools[pool.kind] = self.pools.get(pool.kind, 0) + size
         meters = self._meters(ordered)
         results: dict[str, Any] = {}
@@ -348,7 +360,8 @@ class RayExecutor:
             while queue or pending:
                 while queue and idle:
                     actor, task = idle.pop(0), queue.pop(0)
-                    ref = actor.run.remote({**meta_base, "unit_id": task.unit_id}, task.function, *task.args)
+                    ref = actor.run.remote({**meta_base, "unit_id": task.unit_id}, pool.setup, list(args), task.function,
+                                           *task.args)
                     pending[ref] = (task, actor)
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:
