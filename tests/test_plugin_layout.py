@@ -83,6 +83,10 @@ STILL_PRIVATE: dict[str, dict[str, str]] = {
         "harness.stats.intervals.bootstrap_intervals": "one resample matrix for every faithfulness and reliance statistic",
         "harness.text.pii.find_pii": "personal-data spans weighed as protected and masked word by word in the highlighted texts",
         "harness.text.pii.PLACEHOLDERS": "the core's placeholder for a masked span in the highlighted texts",
+        "harness.run.executor.Task": "chunks of texts to attribute are units of work for ctx.executor",
+        "harness.run.executor.WorkerPool": "each executor worker rebuilds the model once for its chunks",
+        "harness.ml.remote.pack_model": "the driver's weights shipped to executor workers (as the attack's)",
+        "harness.ml.remote.unpack_model": "a worker's model rebuilt from the driver's weights",
     },
     "harness_compression": {
         "harness.ml.models": "a user's compressed model (compression.model) is loaded by the core's loader, as model.path",

@@ -44,6 +44,7 @@ class ExplainOptions(CheckOptions):
     n_steps: int = Field(32, ge=2, le=2_000, description="integration steps of integrated gradients")
     internal_batch_size: int = Field(32, ge=1, le=100_000, description="interpolated inputs Captum evaluates at once")
     batch_size: int = Field(16, ge=1, le=1_024, description="texts attributed together")
+    chunk_size: int = Field(64, ge=1, le=100_000, description="texts per unit of the run's executor (execution.engine: ray spreads the units over workers)")
     delta_tolerance: float = Field(0.05, gt=0, le=10, description="flag a text when |convergence delta| > tolerance * max(|f(x) - f(baseline)|, 1)")
     zh_unit: Literal["word", "character"] = Field("word", description="unit of Chinese texts: jieba words or characters")
     terms: dict[str, list[str]] = Field(default_factory=dict, description="extra protected words per attribute, e.g. {religion: [muslim, christian]}")
@@ -56,7 +57,7 @@ class ExplainOptions(CheckOptions):
 
     def analysis_key(self) -> tuple:
         """The options that decide the analysis (not those that only decide what a check shows)."""
-        fields = ("sample", "misclassified", "adversarial", "counterfactual", "n_steps", "internal_batch_size", "batch_size",
+        fields = ("sample", "misclassified", "adversarial", "counterfactual", "n_steps", "internal_batch_size", "batch_size", "chunk_size",
                   "delta_tolerance", "zh_unit", "pii", "n_boot", "level")
         return tuple(getattr(self, f) for f in fields) + (tuple(sorted((k, tuple(v)) for k, v in self.terms.items())),)
 
@@ -100,7 +101,7 @@ def explain_analysis(ctx: "RunContext", options: ExplainOptions) -> ExplainAnaly
         import captum  # noqa: F401 - fail with the install hint before any work
     except ImportError as exc:
         raise RuntimeError("the explain checks need Captum: pip install 'audit-harness[explain]' (captum>=0.9)") from exc
-    from harness_explain.attribution import attribute_texts
+    from harness_explain.attribution import attribute_through_executor
     from harness_explain.faithfulness import measure_faithfulness
     from harness_explain.protected import protected_spans, unit_categories
     from harness_explain.selection import select_examples
@@ -112,8 +113,8 @@ def explain_analysis(ctx: "RunContext", options: ExplainOptions) -> ExplainAnaly
     probabilities = predictor.probabilities(texts)
     targets = probabilities.argmax(axis=1).tolist() if len(texts) else []
     ctx.progress(f"explain: integrated gradients on {len(texts)} texts ({options.n_steps} steps)")
-    attributions = attribute_texts(predictor.handle, texts, targets, n_steps=options.n_steps, internal_batch_size=options.internal_batch_size,
-                                   batch_size=options.batch_size, zh_unit=options.zh_unit)
+    attributions = attribute_through_executor(ctx.executor, predictor, texts, targets, chunk_size=options.chunk_size, n_steps=options.n_steps,
+                                              internal_batch_size=options.internal_batch_size, batch_size=options.batch_size, zh_unit=options.zh_unit)
     flagged = [a.flagged(options.delta_tolerance) for a in attributions]
     categories = [unit_categories(a.units, protected_spans(a.text, options.terms, pii=options.pii)) for a in attributions]
     analysis = ExplainAnalysis(selection, attributions, probabilities, flagged, None, 0, categories, 0.0, _captum_version())

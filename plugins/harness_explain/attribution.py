@@ -31,7 +31,7 @@ from harness_explain.units import Unit, text_units
 if TYPE_CHECKING:
     from harness import ModelHandle
 
-__all__ = ["Attribution", "attribute_texts", "baseline_ids", "flag_limit", "kept_special_ids"]
+__all__ = ["Attribution", "attribute_chunk", "attribute_texts", "attribute_through_executor", "baseline_ids", "flag_limit", "kept_special_ids", "worker_handle"]
 
 
 @dataclass(frozen=True)
@@ -166,3 +166,43 @@ def _read_units(text: str, target: int, token_scores: Any, offsets: Sequence[Seq
         position = bisect.bisect_right(starts, begin) - 1
         scores[max(position, 0)] += float(score)
     return Attribution(text, target, tuple(units), tuple(scores), delta, gap, truncated)
+
+
+def attribute_through_executor(
+    executor: Any, predictor: Any, texts: Sequence[str], targets: Sequence[int], *, chunk_size: int = 64, **options: Any,
+) -> list[Attribution]:
+    """:func:`attribute_texts` in chunks of ``chunk_size`` texts, as units of the run's executor, results in text order.
+
+    Local engine: the chunks run here, one after another, on the run's own model. Another engine (Ray):
+    each worker rebuilds the model once from the driver's weights (``harness.ml.remote``; the same
+    payload the attack workers get) and attributes its chunks there. The chunks are the same on every
+    engine, so the numbers are too (checked: Ray and local identical to the last bit); a different
+    ``chunk_size`` or ``batch_size`` pads texts in other company and moves scores by float rounding only.
+    """
+    # Not in the public API (yet): the executor's unit of work and worker pool, the model payload.
+    from harness.run.executor import Task, WorkerPool
+
+    texts, targets = list(texts), [int(t) for t in targets]
+    tasks = [Task(f"explain-{start // chunk_size:06d}", attribute_chunk, (texts[start:start + chunk_size], targets[start:start + chunk_size], options))
+             for start in range(0, len(texts), chunk_size)]
+    if not tasks:
+        return []
+    if getattr(executor, "engine", "local") == "local":
+        pool = WorkerPool("explain", worker_handle, in_process=lambda: predictor.handle)
+    else:
+        from harness.ml.remote import pack_model
+
+        pool = WorkerPool("explain", worker_handle, (pack_model(predictor),))
+    return [attribution for _, chunk in executor.map_pool(pool, tasks) for attribution in chunk]
+
+
+def worker_handle(payload: Any) -> Any:
+    """A pool worker's state: the driver's model rebuilt from ``payload`` (object store), once per worker."""
+    from harness.ml.remote import unpack_model
+
+    return unpack_model(payload).handle
+
+
+def attribute_chunk(handle: Any, texts: list[str], targets: list[int], options: dict[str, Any]) -> list[Attribution]:
+    """One unit of work: the attributions of one chunk of texts."""
+    return attribute_texts(handle, texts, targets, **options)
