@@ -283,3 +283,13 @@ def test_highlighted_texts_escape_hostile_text_and_mask_personal_data(planted: d
     texts = ["".join(s[0] for s in e["segments"]) for e in evidence["examples"]]
     assert not any("@" in t and "[EMAIL]" not in t for t in texts)  # e-mail addresses are masked, never shown
     assert 'class="xp-sr"' in html and 'title="+' in html  # values for screen readers and print, and in titles
+
+
+def test_a_bad_explain_option_stops_the_run_before_anything_loads(tmp_path: Any) -> None:
+    from conftest import SMOKE_CONFIG
+
+    config = write_config(tmp_path, {**SMOKE_CONFIG, "suite": "explain", "checks": {"explain.attributions": {"zh_unit": "words"}}})
+    cli = run_cli("run", str(config), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert cli.returncode == 2, cli.stdout + cli.stderr
+    assert "checks.explain.attributions.zh_unit" in cli.stderr and "Traceback" not in cli.stderr
+    assert len(cli.stderr.strip().splitlines()) == 1
