@@ -49,12 +49,13 @@ def test_wheel_contains_resources_and_entry_points(tmp_path: Path) -> None:
     assert "[pytest11]\nharness = harness.testing" in entry_points  # plugin authors' fixtures
     assert "harness_accuracy/__init__.py" in names
     assert "harness_robustness/offline.py" in names
-    for plugin in ("harness_accuracy", "harness_fairness", "harness_robustness"):
+    for plugin in ("harness_accuracy", "harness_fairness", "harness_robustness", "harness_explain"):
         assert f"{plugin}/__init__.py" in names
         plugin_templates = ROOT / "plugins" / plugin / "templates"
         for template in plugin_templates.rglob("*.html"):
             assert f"{plugin}/templates/{template.relative_to(plugin_templates)}" in names
-    assert "[harness]\naccuracy = harness_accuracy\nfairness = harness_fairness" in entry_points
+    for name in ("accuracy", "fairness", "robustness", "privacy", "explain"):  # built-ins, registered like third parties
+        assert f"\n{name} = harness_{name}\n" in entry_points
     assert not any(n.endswith("details.html") for n in names)  # nothing stale
     assert "[harness]\naccuracy = harness_accuracy" in entry_points
     assert "[console_scripts]\nharness = harness.cli.main:main" in entry_points
