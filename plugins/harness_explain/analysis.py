@@ -200,7 +200,7 @@ def describe_method(options: ExplainOptions, analysis: ExplainAnalysis, label_na
         "method": "integrated gradients (Captum LayerIntegratedGradients) over the input word embeddings",
         "library": analysis.library,
         "target": "logit of the predicted class",
-        "baseline": "pad tokens, special tokens kept",
+        "baseline": "pad tokens; structural special tokens ([CLS], [SEP]...) kept, [UNK] attributed like a word",
         "n_steps": options.n_steps,
         "internal_batch_size": options.internal_batch_size,
         "delta_tolerance": options.delta_tolerance,
