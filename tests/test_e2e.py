@@ -37,7 +37,7 @@ def test_provenance_records_hashes_versions_and_training(smoke_run: SmokeRun) ->
     assert prov["packages"]["torch"] and prov["packages"]["audit-harness"]
     assert prov["fine_tuning"]["epochs_run"] >= 1
     assert prov["config"]["model"]["fine_tune"]["epochs"] == 8
-    assert [p["name"] for p in prov["plugins"] if p["builtin"]] == ["accuracy", "fairness", "mlflow", "privacy", "robustness"]
+    assert [p["name"] for p in prov["plugins"] if p["builtin"]] == ["accuracy", "compression", "explain", "fairness", "mlflow", "privacy", "robustness"]
     run = smoke_run.results["run"]
     assert run["started_at"] <= run["finished_at"]
 

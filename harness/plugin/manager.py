@@ -33,7 +33,7 @@ from harness.plugin.checks import CHECK_ID_PATTERN, Check, CheckOptions, CheckRe
 
 ENTRY_POINT_GROUP = "harness"
 #: Entry-point names of the built-in plugins (declared in pyproject.toml).
-DEFAULT_PLUGINS: tuple[str, ...] = ("accuracy", "fairness", "robustness", "privacy", "mlflow", "compression")
+DEFAULT_PLUGINS: tuple[str, ...] = ("accuracy", "fairness", "robustness", "privacy", "mlflow", "compression", "explain")
 
 
 @dataclass(frozen=True)
