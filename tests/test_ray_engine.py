@@ -98,6 +98,67 @@ def test_execution_settings_are_validated_and_left_out_of_the_audit_inputs() -> 
     assert [unit_kind(u) for u in ("shadow-003", "chunk-0012", "reference-without-dp")] == ["shadow", "chunk", "reference-without-dp"]
 
 
+class _ShippedPool:
+    """An engine that is not local, without Ray: each pool's state built from its pickled arguments (as shipped).
+
+    Results are handed back in reverse order, as a cluster may finish them.
+    """
+
+    engine = "test-shipped"
+
+    def __init__(self) -> None:
+        self.notes: dict[str, int] = {}
+        self.messages: list[str] = []
+
+    def note(self, name: str, amount: int = 1) -> None:
+        self.notes[name] = self.notes.get(name, 0) + amount
+
+    def progress(self, message: str) -> None:
+        self.messages.append(message)
+
+    def map_pool(self, pool: Any, tasks: Any, on_result: Any = None) -> list[tuple[str, Any]]:
+        import pickle
+
+        ordered = sorted(tasks, key=lambda task: task.unit_id)
+        state = pool.setup(*pickle.loads(pickle.dumps(pool.args)))
+        results = [(task.unit_id, task.function(state, *pickle.loads(pickle.dumps(task.args)))) for task in reversed(ordered)]
+        for unit, value in results:
+            if on_result is not None:
+                on_result(unit, value)
+        return sorted(results, key=lambda pair: pair[0])
+
+
+def test_attack_chunks_away_from_the_driver_give_the_local_records_and_counters(tiny_attack_model: Any) -> None:
+    """Chunks attacked from a copy of the model: same records and Predictor counters; a cache clash is re-attacked here.
+
+    The sample holds every text twice (chunk 1 repeats chunk 0), so locally
+    chunk 1's queries are cache hits from chunk 0, which a worker starting from
+    the driver's cache cannot know: the replay must refuse that chunk and the
+    driver attack it again, and the outcome must still be the local one.
+    """
+    from harness.ml.builtin_data import LABELS
+    from harness.ml.predict import Predictor
+    from harness_robustness.attack import run_attack
+
+    handle, texts, labels = tiny_attack_model
+    texts, labels = list(texts[:10]) * 2 + list(texts[10:14]), list(labels[:10]) * 2 + list(labels[10:14])
+
+    def attack(executor: Any) -> tuple[Any, Any]:
+        predictor = Predictor(handle)
+        predictor.logits(texts[:5])  # something cached before the attack, as the accuracy checks leave it
+        outcome = run_attack(texts, labels, LABELS, predictor, recipe="deepwordbug", examples=len(texts), seed=1,
+                             query_budget=60, executor=executor)
+        return outcome.to_dict(), predictor.stats()
+
+    local, local_stats = attack(None)
+    shipped = _ShippedPool()
+    away, away_stats = attack(shipped)
+    assert away == local and away_stats == local_stats
+    assert local["examples"] == 24 and local_stats.forward_texts > 0
+    assert shipped.notes == {"chunks_attacked_again_on_driver": 1}  # chunk 1; chunks 0 and 2 came from the copy
+    assert shipped.messages and shipped.messages[0].startswith("chunk-00001:")
+
+
 # ------------------------------------------------------------------ with Ray
 
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
