@@ -207,7 +207,9 @@ def test_privacy_suite_on_ray_gives_the_local_engines_body_byte_for_byte(
     import harness
 
     folder = tmp_path / "ray"
-    config = {**PRIVACY, "output": {**PRIVACY["output"], "dir": str(folder)}, "execution": {"engine": "ray"}}
+    # every request to the shared Predictor with a new text runs as Ray Data batch inference (threshold 1)
+    config = {**PRIVACY, "output": {**PRIVACY["output"], "dir": str(folder)},
+              "execution": {"engine": "ray", "batch_inference_min_texts": 1}}
     with contextlib.chdir(tmp_path):
         harness.audit(config, quiet=False)
     assert _body(folder) == _body(local_run)
@@ -221,6 +223,10 @@ def test_privacy_suite_on_ray_gives_the_local_engines_body_byte_for_byte(
     assert execution["engine"] == "ray" and execution["started_instance"] is False  # joined the module's instance
     assert execution["resources"]["CPU"] == 2 and execution["workers"] == 2 and execution["nodes"] == 1
     assert execution["tasks"] == {"shadow": 2} and 1 <= execution["worker_processes_used"] <= 2
+    # the target's forward passes ran on Ray Data, in the Predictor's own batches: the counters are the local ones
+    predictor = results["predictor"]
+    assert execution["notes"]["inference_texts"] == predictor["forward_texts"] > 0
+    assert execution["notes"]["inference_batches"] == predictor["forward_batches"] and execution["actors"]["inference"] >= 1
     assert "execution" not in results["provenance"]["config"] and "execution" in results["provenance"]["config_omits"]
     progress = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[harness] shadow: ")]
     assert progress and progress[-1].startswith("[harness] shadow: 2/2 done on ray"), progress

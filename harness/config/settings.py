@@ -209,6 +209,9 @@ class ExecutionConfig(_Strict):
     max_retries: int = Field(3, ge=0, le=100)
     #: Seconds to wait for a cluster given by ``address`` before giving up (exit 2).
     connect_timeout_s: float = Field(10.0, gt=0, le=600)
+    #: engine ray: a request to the shared Predictor with at least this many new texts is run as Ray Data batch
+    #: inference (``map_batches`` on an actor pool holding the model); smaller ones stay on the driver.
+    batch_inference_min_texts: int = Field(10_000, ge=1)
 
     @field_validator("address")
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -47,6 +47,11 @@ class Predictor:
         self._cache: dict[str, np.ndarray] = {}
         self._cached_for = handle.weights_sha256  # the weights the cached outputs came from
         self._lock = threading.Lock()
+        #: where a large request's batches run instead of this process (the Ray engine's batch inference:
+        #: ``harness.run.ray_engine``): the padded batches, as numpy arrays, in; their logits, in order, out.
+        #: The batches and the counters are this predictor's either way, so every number stays the same.
+        self.remote: Callable[[list[dict[str, np.ndarray]]], list[np.ndarray]] | None = None
+        self.remote_min_texts = 1
         self._requests = self._texts_requested = self._forward_texts = self._forward_batches = self._cache_hits = 0
 
     @property
@@ -140,6 +145,16 @@ class Predictor:
         input_ids = encoded["input_ids"]
         lengths = [len(ids) for ids in input_ids]
         out: list[np.ndarray | None] = [None] * len(texts)
+        if self.remote is not None and len(texts) >= self.remote_min_texts:
+            batches = self._batches(lengths)
+            cpu = torch.device("cpu")
+            arrays = [{key: value.numpy() for key, value in pad_batch(tokenizer, encoded, batch, cpu).items()} for batch in batches]
+            for batch, logits in zip(batches, self.remote(arrays), strict=True):
+                for row, index in zip(logits, batch, strict=True):
+                    out[index] = row
+            self._forward_batches += len(batches)
+            self._forward_texts += len(texts)
+            return out  # type: ignore[return-value]
         was_training = model.training
         if was_training:  # eval()/train() walk every module: skip them when already in eval mode (attacks call this per query)
             model.eval()
@@ -157,6 +172,17 @@ class Predictor:
                 model.train(True)
         self._forward_texts += len(texts)
         return out  # type: ignore[return-value]
+
+
+def forward_arrays(handle: "ModelHandle", arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """Float32 logits of one padded batch (numpy arrays, as :attr:`Predictor.remote` receives them), computed as
+    :meth:`Predictor._forward` computes a batch: inference mode, bf16 autocast on CUDA."""
+    import torch
+
+    batch = {key: torch.as_tensor(value).to(handle.device) for key, value in arrays.items()}
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if handle.device.type == "cuda" else _nullcontext()
+    with torch.inference_mode(), autocast:
+        return handle.model(**batch).logits.float().cpu().numpy()
 
 
 def tokenizer_digest(tokenizer: Any) -> str:

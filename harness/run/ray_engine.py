@@ -159,6 +159,33 @@ class _PoolActor:
         return _run_unit(meta, function, self.state, *args)
 
 
+class _InferenceActor:
+    """One actor of a Ray Data batch-inference pool: the model, rebuilt once from the object store.
+
+    Each row is one of the driver Predictor's own padded batches (pickled), so
+    the batches, and with them the logits to the last bit, are the local ones.
+    """
+
+    def __init__(self, payload: list[Any], threads: int | None) -> None:
+        import ray
+
+        from harness.ml.remote import unpack_model
+
+        _deterministic(threads)
+        reference = payload[0]  # wrapped in a list: Ray passes a nested reference as it is
+        self.handle = unpack_model(ray.get(reference) if isinstance(reference, ray.ObjectRef) else reference).handle
+
+    def __call__(self, rows: dict[str, Any]) -> dict[str, Any]:
+        import pickle
+
+        import numpy as np
+
+        from harness.ml.predict import forward_arrays
+
+        logits = [pickle.dumps(forward_arrays(self.handle, pickle.loads(blob))) for blob in rows["batch"]]
+        return {"index": np.asarray(rows["index"]), "logits": np.asarray(logits, dtype=object)}
+
+
 def _deterministic(threads: int | None) -> None:
     """The driver's PyTorch settings in this worker: deterministic kernels and the same intra-op thread count.
 
@@ -440,6 +467,55 @@ class RayExecutor:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise RuntimeError(f"{task.unit_id}: Ray could not run the task after {self.settings.max_retries} "
                                f"retries ({type(exc).__name__}: {first})") from None
+
+    # ------------------------------------------------------------ batch inference (Ray Data)
+
+    def attach_batch_inference(self, predictor: Any) -> None:
+        """Send ``predictor``'s large requests (``batch_inference_min_texts`` new texts or more) to Ray Data."""
+        predictor.remote = lambda arrays: self.infer_batches(predictor, arrays)
+        predictor.remote_min_texts = self.settings.batch_inference_min_texts
+
+    def infer_batches(self, predictor: Any, arrays: list[dict[str, Any]]) -> list[Any]:
+        """Logits of the predictor's padded batches, computed by ``map_batches`` on an actor pool holding the model.
+
+        The weights go into the object store once per request (packed now: they
+        may have changed since the last one), each actor rebuilds the model once
+        (its digest must be the driver's), one row is one whole batch, and the
+        logits come back in the batches' order.
+        """
+        import pickle
+
+        from harness.ml.remote import pack_model
+
+        ray = self._ray if self._ray is not None else self.start()._ray
+        import logging
+
+        import ray.data as ray_data
+
+        # Ray Data's own notices (progress bars off, "execution finished") are not the audit's progress: one line below is
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        context = ray_data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        payload = ray.put(pack_model(predictor))
+        rows = [{"index": index, "batch": pickle.dumps(batch)} for index, batch in enumerate(arrays)]
+        size = max(1, min(self.slots() or 1, len(rows)))
+        gpus = self._gpus()
+        dataset = ray_data.from_items(rows, override_num_blocks=len(rows)).map_batches(
+            _InferenceActor, fn_constructor_args=([payload], _driver_threads()), batch_size=1, compute=ray_data.ActorPoolStrategy(size=size),
+            num_cpus=self.settings.num_cpus_per_task, **({"num_gpus": gpus} if gpus else {}),
+        )
+        started = time.perf_counter()
+        done = {int(row["index"]): pickle.loads(row["logits"]) for row in dataset.take_all()}
+        if sorted(done) != list(range(len(rows))):
+            raise RuntimeError(f"Ray Data returned {len(done)} of {len(rows)} inference batches")
+        texts = sum(len(next(iter(batch.values()))) for batch in arrays)
+        self.pools["inference"] = max(self.pools.get("inference", 0), size)
+        self.note("inference_batches", len(rows))
+        self.note("inference_texts", texts)
+        self.progress(f"inference: {texts} texts in {len(rows)} batches on ray ({size} actor{'s' * (size != 1)}), "
+                      f"{time.perf_counter() - started:.1f} s")
+        return [done[index] for index in range(len(rows))]
 
     def describe(self) -> dict[str, Any]:
         """The run block's ``execution``: engine, where, the cluster's resources, how many workers did what."""

@@ -195,7 +195,15 @@ class Run:
         from harness.ml.predict import Predictor
 
         ctx.predictor = Predictor(ctx.model, batch_size=spec.batch_size)
+        self.attach_batch_inference(ctx)
         self.measure_languages(ctx)
+
+    @staticmethod
+    def attach_batch_inference(ctx: RunContext) -> None:
+        """Engine ray: large requests to the shared Predictor run as Ray Data batch inference (same batches, same numbers)."""
+        attach = getattr(ctx.executor, "attach_batch_inference", None)
+        if attach is not None and ctx.predictor is not None:
+            attach(ctx.predictor)
 
     def measure_languages(self, ctx: RunContext) -> None:
         """Detect the evaluation texts' languages once; checks that do not support them become not_applicable."""
@@ -221,6 +229,7 @@ class Run:
         self.reproducibility = seeding.seed_everything(ctx.seed, ctx.device)
         self.progress(f"data and model: reused from {prepared.output_dir}")
         ctx.predictor = Predictor(ctx.model, batch_size=self.config.model.batch_size)
+        self.attach_batch_inference(ctx)
         ctx.languages = prepared.languages
         if ctx.languages is None:
             self.measure_languages(ctx)
