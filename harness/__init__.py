@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "DataError": "harness.errors",
     "ModelError": "harness.errors",
     "did_you_mean": "harness.text.suggest",
+    "N_": "harness.text.i18n",
     "run_command": "harness.cli.guard",
     "audit": "harness.run.runner",
 }
@@ -74,6 +75,7 @@ __all__ = [
     "Metric",
     "ModelError",
     "ModelHandle",
+    "N_",
     "Predictor",
     "ReportSection",
     "RunContext",
@@ -109,6 +111,7 @@ if TYPE_CHECKING:
     from harness.run.context import RunContext
     from harness.run.runner import audit
     from harness.stats.intervals import Interval, bootstrap_interval, clopper_pearson_interval, wilson_interval
+    from harness.text.i18n import N_
     from harness.text.suggest import did_you_mean
 
 

@@ -16,7 +16,7 @@ from typing import Any
 #: ``harness.__all__``.
 PUBLIC_NAMES: tuple[str, ...] = (
     "AuditResult", "Check", "CheckOptions", "CheckResult", "ConfigError", "DataError", "DatasetBundle", "HarnessError",
-    "Interval", "Metric", "ModelError", "ModelHandle", "Predictor", "ReportSection", "RunContext", "Split", "Threshold",
+    "Interval", "Metric", "ModelError", "ModelHandle", "N_", "Predictor", "ReportSection", "RunContext", "Split", "Threshold",
     "ThresholdOutcome", "TrainingReport", "UsageError", "audit", "bootstrap_interval", "clopper_pearson_interval",
     "collate", "did_you_mean", "encode", "hookimpl", "load_results", "run_command", "wilson_interval",
 )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from pydantic import Field
 
-from harness import Check, CheckOptions, CheckResult, Metric, Threshold
+from harness import Check, CheckOptions, CheckResult, Metric, N_, Threshold
 
 if TYPE_CHECKING:
     from harness import RunContext
@@ -60,10 +60,6 @@ def accuracy_report(ctx: "RunContext", options: AccuracyOptions) -> "AccuracyRep
             rng=ctx.rng(f"accuracy:{split_name}"), n_boot=options.n_boot, level=options.level, n_bins=options.n_bins,
         )
     return ctx.extra[key]
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: The checks' message: the metrics with their intervals (names and numbers are data), on how many examples.

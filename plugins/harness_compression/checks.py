@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from harness import Check, CheckResult, Interval, Metric, Threshold
 from harness_compression.audit import footprint_of, pair_audit
 from harness_compression.options import AttackRegressionOptions, CompressionOptions
+from harness import N_  # marks a message id for extraction (babel.cfg); the report translates it
 
 if TYPE_CHECKING:
     from harness import RunContext
@@ -47,10 +48,6 @@ COMPRESSION_CLAUSES = (
 GROUP_CLAUSES = (*COMPRESSION_CLAUSES, "EU AI Act Art. 10(2)(f)-(g)", "NIST AI RMF MEASURE 2.11", "PIPL Art. 24")
 ROBUSTNESS_CLAUSES = (*COMPRESSION_CLAUSES, "EU AI Act Art. 15(4)", "EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.7")
 FOOTPRINT_CLAUSES = ("EU AI Act Art. 11 + Annex IV", "NIST AI RMF MEASURE 2.1")
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: The checks' messages as catalog msgids (the compression spec and group names are data; numbers pre-formatted).

@@ -13,15 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from harness import Check, CheckResult, Interval, Metric, Threshold, wilson_interval
 from harness_explain.analysis import EXPLAIN_CLAUSES, ExplainAnalysis, ExplainOptions, describe_method, display_segments, explain_analysis, reliance_arrays
+from harness import N_  # marks a message id for extraction (babel.cfg); the report translates it
 
 if TYPE_CHECKING:
     from harness import RunContext
 
 __all__ = ["AttributionsCheck", "FaithfulnessCheck", "ProtectedTermReliance", "CHECKS"]
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: The checks' messages as catalog msgids (numbers passed already formatted).

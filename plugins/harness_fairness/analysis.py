@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from pydantic import Field
 
-from harness import CheckOptions, Interval, Metric
+from harness import CheckOptions, Interval, Metric, N_
 
 if TYPE_CHECKING:
     from harness import RunContext
@@ -110,10 +110,6 @@ def fairness_analysis(ctx: "RunContext", options: FairnessOptions) -> FairnessAn
             )
     ctx.extra[key] = analysis
     return analysis
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: The limitation lines as catalog msgids (names are data: passed as args, shown untranslated).

@@ -17,12 +17,10 @@ from pydantic import Field
 
 from harness import Check, CheckOptions, CheckResult, Interval, Metric, Threshold
 from harness_fairness.analysis import FAIRNESS_CLAUSES, FairnessOptions, class_name, fairness_analysis, limitations, worst_interval
+from harness import N_  # marks a message id for extraction (babel.cfg); the report translates it
 
 if TYPE_CHECKING:
     from harness import RunContext
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: The checks' messages as catalog msgids (``{name}`` placeholders; numbers passed already formatted).

@@ -61,6 +61,7 @@ from pydantic import Field
 from harness import Check, CheckOptions, CheckResult, ConfigError, Metric, Threshold
 # Not in the public API (yet): the core's PII detectors, the same ones ctx.redact and the report use.
 from harness.text.pii import ALL_KINDS, PLACEHOLDERS, find_pii, mask_text, token_pii_kind
+from harness import N_  # marks a message id for extraction (babel.cfg); the report translates it
 
 if TYPE_CHECKING:
     from harness import AuditResult, ReportSection, RunContext
@@ -73,11 +74,6 @@ CLAUSES = ("GDPR Art. 5(1)(c)", "GDPR Art. 25", "GDPR Art. 32", "NIST AI RMF MEA
 TOKEN_FILES = frozenset({"tokenizer.json", "vocab.txt", "vocab.json", "merges.txt", "added_tokens.json"})
 SENTENCEPIECE_SUFFIX = ".model"
 TEXT_SUFFIXES = frozenset({".json", ".md", ".txt", ".yaml", ".yml", ".jinja", ".cfg", ".ini"})
-
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: What was scanned (evidence "scanned"), one phrase per source of the folder (_release_folder).

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness import ConfigError
+from harness import ConfigError, N_
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,8 +69,6 @@ GUESS_FRACTIONS: tuple[float, ...] = (0.1, 0.3, 1.0)
 #: that memorises fits every planted canary's random label, so a very low score marks a canary it never saw,
 #: while a high score is ambiguous (an unseen canary's label is matched by chance half the time)
 LOW_GUESS_FRACTIONS: tuple[float, ...] = (0.1, 0.2)
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: The method note as a msgid with the score's formula as data (a formula is not translated).

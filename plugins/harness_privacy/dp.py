@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from harness import Check, CheckOptions, CheckResult, ConfigError, Interval, Metric, Threshold
+from harness import Check, CheckOptions, CheckResult, ConfigError, Interval, Metric, N_, Threshold
 
 if TYPE_CHECKING:
     from harness import AuditResult, DatasetBundle, ModelHandle, ReportSection, RunContext, TrainingReport
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).parent / "templates"
 KEY = "dp"
 WHERE = "model.fine_tune.dp"
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 NO_GUARANTEE = N_("no formal guarantee: the model was not trained with differential privacy")

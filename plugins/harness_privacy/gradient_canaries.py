@@ -41,6 +41,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
+from harness import N_  # marks a message id for extraction (babel.cfg); the report translates it
+
 if TYPE_CHECKING:
     import numpy as np  # imported where used: the membership check imports this module at registration
 
@@ -55,10 +57,6 @@ GUESS_FRACTIONS: tuple[float, ...] = (0.2, 0.6)
 STREAM = 0x67726164  # "grad"
 PLACED_IN_UNUSED_ROWS = "input-embedding rows no training text looks up (data gradient exactly zero)"
 PLACED_AT_RANDOM = "random coordinates of the largest trainable parameter (the data's gradients add to the noise)"
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 METHOD = N_(

@@ -38,6 +38,7 @@ from pydantic import Field
 
 from harness import Check, CheckOptions, CheckResult, ConfigError, Interval, Metric, Threshold
 from harness_privacy import gradient_canaries
+from harness import N_  # marks a message id for extraction (babel.cfg); the report translates it
 
 if TYPE_CHECKING:
     import numpy as np  # imported where used: registering the check keeps `harness --help` light
@@ -48,10 +49,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 PRIVACY_CLAUSES = ("EU AI Act Art. 15(5)", "NIST AI RMF MEASURE 2.10", "GDPR Art. 25", "GDPR Art. 35", "PIPL Art. 55", "PIPL Art. 56")
 #: delta used for the epsilon audit when the model makes no DP claim (a common choice below 1/n).
 DEFAULT_DELTA = 1e-5
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: The fixed message as a catalog msgid.

@@ -35,11 +35,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from harness import Interval
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
+from harness import Interval, N_
 
 
 #: An unresolvable TPR-at-FPR's note as a msgid (the report translates ``note_message``; ``note`` stays English).

@@ -42,6 +42,7 @@ from harness.text.pii import (
     mask_matches,
     mask_text,
 )
+from harness import N_  # marks a message id for extraction (babel.cfg); the report translates it
 
 if TYPE_CHECKING:
     from harness import AuditResult, ReportSection, RunContext
@@ -62,11 +63,6 @@ PII_CLAUSES = (
 
 #: Every kind the core detector knows (English and Chinese formats), so a config can name any of them.
 Kind = Literal[ALL_KINDS]  # type: ignore[valid-type]
-
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: The check's messages as catalog msgids (kinds and numbers are data, passed formatted).

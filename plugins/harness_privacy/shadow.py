@@ -25,9 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harness import N_  # marks a message id for extraction (babel.cfg); the report translates it
 
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 #: ``DatasetBundle.source`` of every bundle a shadow model (or the non-DP twin) trains on: the
 #: privacy plugin's ``harness_train`` hook reads it to plant no canaries into reference models.

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from harness import Check, CheckOptions, CheckResult, Interval, Metric, Threshold
 from harness_robustness.redaction import redact_example
+from harness import N_  # marks a message id for extraction (babel.cfg); the report translates it
 
 if TYPE_CHECKING:
     from harness import RunContext
@@ -61,10 +62,6 @@ class AttackOptions(CheckOptions):
     allow_language_mismatch: bool = Field(
         False, description="run a named recipe on texts outside its languages (e.g. deepwordbug on Chinese), with a limitation",
     )
-
-
-def N_(message: str) -> str:  # noqa: N802 - marks a message id for extraction (babel.cfg); the report translates it
-    return message
 
 
 #: The checks' messages as catalog msgids (the recipe is data; numbers are passed formatted).
